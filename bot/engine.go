@@ -1,0 +1,265 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/explainerbot/explainer/knowledge"
+)
+
+// Searcher finds knowledge base entries for a question: the knowledge
+// index, or a fake in tests.
+type Searcher interface {
+	Search(ctx context.Context, text string, limit int) (knowledge.Result, error)
+	KB() *knowledge.KB
+}
+
+// Defaults for Options.
+const (
+	// DefaultMinCoverage is the share of a question's meaning that the best
+	// entries must cover for the bot to answer. It is tuned on labelled
+	// questions with `explainer eval --tune`.
+	DefaultMinCoverage = 0.6
+	// MaxQuestionRunes is the longest question the bot reads.
+	MaxQuestionRunes = 1000
+
+	searchDepth  = 8
+	maxEntries   = 3
+	maxPoints    = 8
+	maxFollowups = 3
+	// An extra entry joins an answer when it covers at least this share of
+	// the question that the entries before it left uncovered.
+	extraCoverage = 0.25
+)
+
+// Options tune the engine.
+type Options struct {
+	MinCoverage float64 // see DefaultMinCoverage
+}
+
+// Engine answers questions from one knowledge base. It is safe for
+// concurrent use.
+type Engine struct {
+	search  Searcher
+	kb      *knowledge.KB
+	opts    Options
+	intents []intentRule
+	about   about
+}
+
+// New returns an engine over the given index.
+func New(s Searcher, opts Options) *Engine {
+	if opts.MinCoverage <= 0 {
+		opts.MinCoverage = DefaultMinCoverage
+	}
+	e := &Engine{search: s, kb: s.KB(), opts: opts, intents: intentRules()}
+	e.about = newAbout(e.kb)
+	return e
+}
+
+// KB returns the knowledge base the engine answers from.
+func (e *Engine) KB() *knowledge.KB { return e.kb }
+
+// Ask answers one question. It returns an error only when the search itself
+// fails (or ctx ends); every question, however odd, gets an Answer.
+func (e *Engine) Ask(ctx context.Context, q Question) (Answer, error) {
+	text := Normalize(q.Text)
+	if a, done := e.screen(text); done {
+		a.Question = text
+		return a, nil
+	}
+	res, err := e.search.Search(ctx, text, searchDepth)
+	if err != nil {
+		return Answer{}, fmt.Errorf("ask %q: %w", truncate(text, 80), err)
+	}
+	a := e.answer(res)
+	a.Question = text
+	return a, nil
+}
+
+// screen declines what needs no lookup: nothing to read, too much to read,
+// another script, or a request of a kind the bot never serves.
+func (e *Engine) screen(text string) (Answer, bool) {
+	switch {
+	case text == "":
+		return e.decline(ReasonEmpty, nil), true
+	case utf8.RuneCountInString(text) > MaxQuestionRunes:
+		return e.decline(ReasonTooLong, nil), true
+	case !hasWords(text):
+		return e.decline(ReasonNoWords, nil), true
+	case !mostlyLatin(text):
+		return e.decline(ReasonNotCovered, nil), true
+	}
+	if r := e.classify(text); r != "" {
+		return e.decline(r, nil), true
+	}
+	return Answer{}, false
+}
+
+// answer decides from the search result whether the KB covers the question,
+// and composes the reply.
+func (e *Engine) answer(res knowledge.Result) Answer {
+	if len(res.Hits) == 0 || res.TotalWeight() == 0 {
+		return e.decline(ReasonNotCovered, res.Hits)
+	}
+	picked, coverage := pick(res)
+	best := picked[0]
+	if best.Entry.Kind == knowledge.Gap {
+		a := e.decline(ReasonGap, res.Hits)
+		a.Lead = best.Entry.Lead
+		a.Entries = []string{best.Entry.ID}
+		a.Followups = e.followups(best.Entry.Related, nil, maxFollowups)
+		a.Text = e.declineText(a)
+		return a
+	}
+	if coverage < e.opts.MinCoverage {
+		a := e.decline(ReasonNotCovered, res.Hits)
+		a.Confidence = round2(coverage)
+		return a
+	}
+	return e.compose(picked, coverage)
+}
+
+// pick chooses the entries that answer the question: the best hit, then
+// others that cover a good part of what it leaves out (multi-part
+// questions). It returns them with the share of the question they cover.
+func pick(res knowledge.Result) ([]knowledge.Hit, float64) {
+	weights := make([]float64, len(res.Terms))
+	var total float64
+	for i, t := range res.Terms {
+		weights[i] = t.Weight
+		total += t.Weight
+	}
+	// The best hit is BM25's first, unless a hit further down covers the
+	// question clearly better (BM25 rewards repeated words; coverage asks
+	// whether every meaningful word is there).
+	best := 0
+	for i, h := range res.Hits {
+		if h.Coverage > res.Hits[best].Coverage+0.2 {
+			best = i
+		}
+	}
+	picked := []knowledge.Hit{res.Hits[best]}
+	covered := make([]bool, len(res.Terms))
+	copy(covered, res.Hits[best].Covers)
+	if res.Hits[best].Entry.Kind == knowledge.Gap {
+		return picked, res.Hits[best].Coverage
+	}
+	for len(picked) < maxEntries {
+		var left float64
+		for i, c := range covered {
+			if !c {
+				left += weights[i]
+			}
+		}
+		if left == 0 {
+			break
+		}
+		next, gain := -1, 0.0
+		for i, h := range res.Hits {
+			if i == best || h.Entry.Kind == knowledge.Gap || contains(picked, h.Entry.ID) {
+				continue
+			}
+			var g float64
+			for j, c := range h.Covers {
+				if c && !covered[j] {
+					g += weights[j]
+				}
+			}
+			if g > gain {
+				next, gain = i, g
+			}
+		}
+		if next < 0 || gain < extraCoverage*left || gain < extraCoverage*total/2 {
+			break
+		}
+		picked = append(picked, res.Hits[next])
+		for j, c := range res.Hits[next].Covers {
+			covered[j] = covered[j] || c
+		}
+	}
+	var got float64
+	for i, c := range covered {
+		if c {
+			got += weights[i]
+		}
+	}
+	return picked, got / total
+}
+
+func contains(hits []knowledge.Hit, id string) bool {
+	for _, h := range hits {
+		if h.Entry.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// compose builds the answer from the chosen entries.
+func (e *Engine) compose(picked []knowledge.Hit, coverage float64) Answer {
+	a := Answer{Answered: true, Confidence: round2(coverage)}
+	seenPoint := make(map[string]bool)
+	seenSource := make(map[string]bool)
+	var leads, related, used []string
+	for i, h := range picked {
+		en := h.Entry
+		used = append(used, en.ID)
+		leads = append(leads, en.Lead)
+		related = append(related, en.Related...)
+		limit := len(en.Points)
+		if i > 0 {
+			limit = min(limit, 3)
+		}
+		for _, p := range en.Points[:limit] {
+			if seenPoint[p.Text] || len(a.Points) == maxPoints {
+				continue
+			}
+			seenPoint[p.Text] = true
+			a.Points = append(a.Points, Point{Text: p.Text, By: p.By, Standing: string(p.Standing)})
+			ref := e.kb.Cite(p.Source)
+			if key := en.ID + "|" + ref; !seenSource[key] {
+				seenSource[key] = true
+				a.Sources = append(a.Sources, Source{Entry: en.ID, Title: en.Title, Ref: ref})
+			}
+		}
+	}
+	a.Lead = strings.Join(leads, " ")
+	a.Entries = used
+	a.Followups = e.followups(related, used, maxFollowups)
+	a.Text = answerText(a)
+	return a
+}
+
+// followups turns related entries into questions to ask next, skipping
+// entries already used.
+func (e *Engine) followups(ids, skip []string, n int) []string {
+	var out []string
+	seen := make(map[string]bool)
+	for _, id := range skip {
+		seen[id] = true
+	}
+	for _, id := range ids {
+		if seen[id] || len(out) == n {
+			continue
+		}
+		seen[id] = true
+		if en, ok := e.kb.Entry(id); ok && en.Kind != knowledge.Gap {
+			out = append(out, en.Title)
+		}
+	}
+	return out
+}
+
+func round2(f float64) float64 { return math.Round(f*100) / 100 }
+
+func truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n]) + "…"
+}

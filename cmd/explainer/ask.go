@@ -1,0 +1,75 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/explainerbot/explainer/adapters/terminal"
+	"github.com/explainerbot/explainer/bot"
+)
+
+func runAsk(ctx context.Context, c cli) error {
+	fs := newFlagSet("ask", `ask [--json] [--kb DIR] "question"
+       explainer ask --json < questions.txt   (one question a line, one JSON object a line)`, c.stderr)
+	asJSON := fs.Bool("json", false, "print the answer as one JSON object")
+	var k kbFlags
+	k.register(fs, c.env)
+	args, err := parseFlags(fs, c.args)
+	if err != nil {
+		return err
+	}
+	question := strings.TrimSpace(strings.Join(args, " "))
+	if question == "" && (!*asJSON || len(args) > 0) {
+		return usagef(`no question: explainer ask "did DeepSeek really use fewer GPUs?"`)
+	}
+	ix, err := k.load()
+	if err != nil {
+		return err
+	}
+	defer ix.Close()
+	eng := k.engine(ix)
+
+	if question == "" {
+		return askLines(ctx, eng, c)
+	}
+	a, err := eng.Ask(ctx, bot.Question{Text: question, Platform: bot.PlatformCLI})
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return json.NewEncoder(c.stdout).Encode(a)
+	}
+	return terminal.Render(c.stdout, a)
+}
+
+// askLines answers one question a line from stdin, writing one JSON object
+// a line, flushed as it goes.
+func askLines(ctx context.Context, eng *bot.Engine, c cli) error {
+	sc := bufio.NewScanner(c.stdin)
+	sc.Buffer(make([]byte, 64*1024), 1<<20)
+	w := bufio.NewWriter(c.stdout)
+	enc := json.NewEncoder(w)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" {
+			continue
+		}
+		a, err := eng.Ask(ctx, bot.Question{Text: line, Platform: bot.PlatformCLI})
+		if err != nil {
+			return err
+		}
+		if err := enc.Encode(a); err != nil {
+			return fmt.Errorf("write answer: %w", err)
+		}
+		if err := w.Flush(); err != nil {
+			return fmt.Errorf("write answer: %w", err)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("read questions: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,430 @@
+package knowledge
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"unicode"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/analysis"
+	"github.com/blevesearch/bleve/v2/analysis/lang/en"
+	"github.com/blevesearch/bleve/v2/index/scorch"
+	"github.com/blevesearch/bleve/v2/mapping"
+	"github.com/blevesearch/bleve/v2/search/query"
+	index "github.com/blevesearch/bleve_index_api"
+)
+
+// Search fields and their weights: a reader's question is matched first
+// against the ways people ask for an entry, then against its answer text.
+const (
+	fieldAsk  = "ask"  // example questions, title, tags, entity names
+	fieldText = "text" // lead, body and points
+	askBoost  = 3.0
+	textBoost = 1.0
+
+	synonymSource     = "vocabulary"
+	synonymCollection = "vocabulary"
+
+	maxQueryTerms = 32
+)
+
+// Index is the search index over a knowledge base. It is safe for
+// concurrent use and never changes once built.
+type Index struct {
+	kb       *KB
+	bleve    bleve.Index
+	analyzer analysis.Analyzer
+	rewriter *phraseRewriter
+	synonym  map[string]string // analyzed term -> its group's analyzed canonical term
+	df       map[string]int    // canonical term -> entries containing it
+	surface  map[string]string // analyzed term -> a word that analyzes to it
+	terms    []map[string]struct{}
+	position map[string]int // entry id -> index in kb.entries
+}
+
+// Term is one meaningful word of a searched question.
+type Term struct {
+	Term      string  `json:"term"`      // as analyzed (stemmed)
+	Word      string  `json:"word"`      // as typed
+	Weight    float64 `json:"weight"`    // how much it tells, from how rare it is in the KB
+	Known     bool    `json:"known"`     // the KB uses it (or a synonym)
+	Corrected string  `json:"corrected"` // the KB term a typo was read as, if any
+}
+
+// Hit is one entry found for a question.
+type Hit struct {
+	Entry *Entry
+	Score float64 // BM25, comparable only within one search
+	// Coverage is the share of the question's weight whose terms the entry
+	// uses, from 0 to 1.
+	Coverage float64
+	// Covers says which of Result.Terms the entry uses.
+	Covers []bool
+}
+
+// Result is what a search found.
+type Result struct {
+	Query string // the text searched, after vocabulary and typo fixes
+	Terms []Term
+	Hits  []Hit
+}
+
+// TotalWeight is the sum of the terms' weights.
+func (r Result) TotalWeight() float64 {
+	var w float64
+	for _, t := range r.Terms {
+		w += t.Weight
+	}
+	return w
+}
+
+// NewIndex builds the search index for a knowledge base, in memory.
+func NewIndex(kb *KB) (*Index, error) {
+	m, err := newMapping()
+	if err != nil {
+		return nil, err
+	}
+	an := m.AnalyzerNamed(en.AnalyzerName)
+	if an == nil {
+		return nil, fmt.Errorf("analyzer %q not registered", en.AnalyzerName)
+	}
+	ix := &Index{
+		kb:       kb,
+		analyzer: an,
+		rewriter: newPhraseRewriter(),
+		synonym:  make(map[string]string),
+		df:       make(map[string]int),
+		surface:  make(map[string]string),
+		position: make(map[string]int, len(kb.entries)),
+	}
+	singles := ix.learnVocabulary()
+
+	// NewMemOnly would not keep BM25 and synonyms: scorch in memory does.
+	idx, err := bleve.NewUsing("", m, scorch.Name, scorch.Name, nil)
+	if err != nil {
+		return nil, fmt.Errorf("create search index: %w", err)
+	}
+	batch := idx.NewBatch()
+	for i, g := range singles {
+		def := &bleve.SynonymDefinition{Synonyms: g}
+		if err := batch.IndexSynonym(fmt.Sprintf("syn-%d", i), synonymCollection, def); err != nil {
+			return nil, fmt.Errorf("index synonyms %v: %w", g, err)
+		}
+	}
+	ix.terms = make([]map[string]struct{}, len(kb.entries))
+	for i, e := range kb.entries {
+		ix.position[e.ID] = i
+		ask, text := ix.fields(e)
+		ask, text = ix.rewriter.rewrite(ask), ix.rewriter.rewrite(text)
+		if err := batch.Index(e.ID, map[string]any{fieldAsk: ask, fieldText: text}); err != nil {
+			return nil, fmt.Errorf("index entry %s: %w", e.ID, err)
+		}
+		set := make(map[string]struct{})
+		for _, tk := range ix.analyze(ask + "\n" + text) {
+			t := ix.canonical(tk.term)
+			set[t] = struct{}{}
+			if _, ok := ix.surface[tk.term]; !ok {
+				ix.surface[tk.term] = tk.word
+			}
+		}
+		for t := range set {
+			ix.df[t]++
+		}
+		ix.terms[i] = set
+	}
+	if err := idx.Batch(batch); err != nil {
+		return nil, fmt.Errorf("build search index: %w", err)
+	}
+	ix.bleve = idx
+	return ix, nil
+}
+
+func newMapping() (*mapping.IndexMappingImpl, error) {
+	m := bleve.NewIndexMapping()
+	m.DefaultAnalyzer = en.AnalyzerName
+	m.ScoringModel = "bm25"
+	m.StoreDynamic = false
+	m.IndexDynamic = false
+	m.DocValuesDynamic = false
+	err := m.AddSynonymSource(synonymSource, map[string]any{
+		"collection": synonymCollection,
+		"analyzer":   en.AnalyzerName,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("synonym source: %w", err)
+	}
+	doc := bleve.NewDocumentMapping()
+	for _, f := range []string{fieldAsk, fieldText} {
+		fm := mapping.NewTextFieldMapping()
+		fm.Analyzer = en.AnalyzerName
+		fm.SynonymSource = synonymSource
+		fm.Store = false
+		fm.IncludeInAll = false
+		fm.IncludeTermVectors = false
+		fm.DocValues = false
+		doc.AddFieldMappingsAt(f, fm)
+	}
+	m.DefaultMapping = doc
+	return m, nil
+}
+
+// learnVocabulary feeds the vocabulary to the rewriter and the synonym map.
+// It returns the groups of single words, which bleve expands at search time.
+func (ix *Index) learnVocabulary() [][]string {
+	var singles [][]string
+	for _, g := range ix.kb.vocab.Synonyms {
+		canonical := g[0]
+		multi := len(splitWords(canonical)) > 1
+		var single []string
+		for _, w := range g {
+			if multi || len(splitWords(w)) > 1 {
+				ix.rewriter.add(w, canonical)
+			} else {
+				single = append(single, w)
+			}
+		}
+		if len(single) > 1 {
+			singles = append(singles, single)
+			var key string
+			for _, w := range single {
+				tks := ix.analyze(w)
+				if len(tks) != 1 {
+					continue
+				}
+				if key == "" {
+					key = tks[0].term
+				}
+				if _, taken := ix.synonym[tks[0].term]; !taken && tks[0].term != key {
+					ix.synonym[tks[0].term] = key
+				}
+			}
+		}
+	}
+	for _, e := range ix.kb.vocab.Entities {
+		for _, a := range e.Aliases {
+			ix.rewriter.add(a, e.Name)
+		}
+	}
+	return singles
+}
+
+// fields returns the text of an entry's two search fields.
+func (ix *Index) fields(e *Entry) (ask, text string) {
+	var a, t strings.Builder
+	for _, q := range e.Questions {
+		a.WriteString(q)
+		a.WriteString("\n")
+	}
+	a.WriteString(e.Title)
+	a.WriteString("\n")
+	a.WriteString(strings.Join(e.Tags, ", "))
+	for _, ent := range ix.kb.vocab.Entities {
+		if ent.Entry == e.ID {
+			a.WriteString("\n")
+			a.WriteString(ent.Name)
+		}
+	}
+	t.WriteString(e.Lead)
+	t.WriteString("\n")
+	t.WriteString(e.Body)
+	for _, p := range e.Points {
+		t.WriteString("\n")
+		t.WriteString(p.Text)
+		t.WriteString(" (")
+		t.WriteString(p.By)
+		t.WriteString(")")
+	}
+	return a.String(), t.String()
+}
+
+type token struct {
+	term string // analyzed
+	word string // lowercased source word
+}
+
+func (ix *Index) analyze(text string) []token {
+	stream := ix.analyzer.Analyze([]byte(text))
+	out := make([]token, 0, len(stream))
+	for _, tk := range stream {
+		w := strings.ToLower(text[tk.Start:tk.End])
+		out = append(out, token{term: string(tk.Term), word: w})
+	}
+	return out
+}
+
+func (ix *Index) canonical(term string) string {
+	if c, ok := ix.synonym[term]; ok {
+		return c
+	}
+	return term
+}
+
+// KB returns the knowledge base the index was built from.
+func (ix *Index) KB() *KB { return ix.kb }
+
+// Rewrite applies the vocabulary to a text, as the search does.
+func (ix *Index) Rewrite(text string) string { return ix.rewriter.rewrite(text) }
+
+// Close releases the index.
+func (ix *Index) Close() error { return ix.bleve.Close() }
+
+// Search finds the entries that best answer text, at most limit of them.
+// Typos in words the KB does not know are read as the nearest word it knows.
+func (ix *Index) Search(ctx context.Context, text string, limit int) (Result, error) {
+	text = ix.rewriter.rewrite(text)
+	res := Result{Query: text}
+	tokens := ix.analyze(text)
+	seen := make(map[string]bool, len(tokens))
+	var corrections []string
+	for _, tk := range tokens {
+		if len(res.Terms) == maxQueryTerms {
+			break
+		}
+		t := Term{Term: tk.term, Word: tk.word}
+		canon := ix.canonical(tk.term)
+		if ix.df[canon] > 0 {
+			t.Known = true
+		} else if fix, ok := ix.correct(tk.term); ok {
+			t.Corrected, t.Known, canon = fix, true, ix.canonical(fix)
+			corrections = append(corrections, ix.surface[fix])
+		}
+		if seen[canon] {
+			continue
+		}
+		seen[canon] = true
+		t.Weight = ix.weight(canon, t)
+		res.Terms = append(res.Terms, t)
+	}
+	if len(res.Terms) == 0 {
+		return res, nil
+	}
+	if len(corrections) > 0 {
+		res.Query = text + " " + strings.Join(corrections, " ")
+	}
+
+	ask := bleve.NewMatchQuery(res.Query)
+	ask.SetField(fieldAsk)
+	ask.SetBoost(askBoost)
+	body := bleve.NewMatchQuery(res.Query)
+	body.SetField(fieldText)
+	body.SetBoost(textBoost)
+	req := bleve.NewSearchRequestOptions(query.NewDisjunctionQuery([]query.Query{ask, body}), limit, 0, false)
+	sr, err := ix.bleve.SearchInContext(ctx, req)
+	if err != nil {
+		return res, fmt.Errorf("search: %w", err)
+	}
+	total := res.TotalWeight()
+	for _, h := range sr.Hits {
+		pos, ok := ix.position[h.ID]
+		if !ok {
+			continue
+		}
+		hit := Hit{Entry: ix.kb.entries[pos], Score: h.Score, Covers: make([]bool, len(res.Terms))}
+		var covered float64
+		for i, t := range res.Terms {
+			c := t.Term
+			if t.Corrected != "" {
+				c = t.Corrected
+			}
+			if _, ok := ix.terms[pos][ix.canonical(c)]; ok {
+				hit.Covers[i] = true
+				covered += t.Weight
+			}
+		}
+		if total > 0 {
+			hit.Coverage = covered / total
+		}
+		res.Hits = append(res.Hits, hit)
+	}
+	return res, nil
+}
+
+// weight is how much a term tells about what is asked: the BM25 inverse
+// document frequency over entries, with unknown words weighing the most (the
+// KB cannot say anything about them) and typo corrections a little less than
+// words typed right.
+func (ix *Index) weight(canon string, t Term) float64 {
+	n := float64(len(ix.kb.entries))
+	df := float64(ix.df[canon])
+	w := math.Log(1 + (n-df+0.5)/(df+0.5))
+	if t.Corrected != "" {
+		w *= 0.8
+	}
+	return w
+}
+
+// correct finds the KB term nearest to an unknown one: a swap of two
+// neighbouring letters, or bleve's fuzzy dictionary (one edit for short
+// words, two for long), keeping the first letter. Words with digits (A100,
+// H20) are names, never typos.
+func (ix *Index) correct(term string) (string, bool) {
+	if len(term) < 4 || strings.IndexFunc(term, func(r rune) bool { return !unicode.IsLetter(r) }) >= 0 {
+		return "", false
+	}
+	b := []byte(term)
+	for i := 0; i+1 < len(b); i++ {
+		b[i], b[i+1] = b[i+1], b[i]
+		if ix.df[ix.canonical(string(b))] > 0 {
+			return string(b), true
+		}
+		b[i], b[i+1] = b[i+1], b[i]
+	}
+	fuzz := 1
+	if len(term) >= 8 {
+		fuzz = 2
+	}
+	adv, err := ix.bleve.Advanced()
+	if err != nil {
+		return "", false
+	}
+	r, err := adv.Reader()
+	if err != nil {
+		return "", false
+	}
+	defer r.Close()
+	fr, ok := r.(index.IndexReaderFuzzy)
+	if !ok {
+		return "", false
+	}
+	best, bestDist, bestDF := "", fuzz+1, 0
+	for _, f := range []string{fieldAsk, fieldText} {
+		dict, auto, err := fr.FieldDictFuzzyAutomaton(f, term, fuzz, term[:1])
+		if err != nil {
+			continue
+		}
+		for de, err := dict.Next(); err == nil && de != nil; de, err = dict.Next() {
+			ok, dist := auto.MatchAndDistance(de.Term)
+			d := int(dist)
+			df := ix.df[ix.canonical(de.Term)]
+			if !ok {
+				continue
+			}
+			if df == 0 {
+				continue
+			}
+			if d < bestDist || (d == bestDist && df > bestDF) || (d == bestDist && df == bestDF && de.Term < best) {
+				best, bestDist, bestDF = de.Term, d, df
+			}
+		}
+		dict.Close()
+	}
+	return best, best != ""
+}
+
+// Suggest returns entries whose example questions or titles best match a
+// partly typed question, for autocomplete.
+func (ix *Index) Suggest(ctx context.Context, partial string, limit int) ([]*Entry, error) {
+	res, err := ix.Search(ctx, partial, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*Entry, 0, len(res.Hits))
+	for _, h := range res.Hits {
+		out = append(out, h.Entry)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return false })
+	return out, nil
+}
