@@ -41,6 +41,7 @@ type Index struct {
 	synonym  map[string]string // analyzed term -> its group's analyzed canonical term
 	df       map[string]int    // canonical term -> entries containing it
 	surface  map[string]string // analyzed term -> a word that analyzes to it
+	filler   map[string]bool   // analyzed terms that carry no meaning
 	terms    []map[string]struct{}
 	position map[string]int // entry id -> index in kb.entries
 }
@@ -98,6 +99,7 @@ func NewIndex(kb *KB) (*Index, error) {
 		synonym:  make(map[string]string),
 		df:       make(map[string]int),
 		surface:  make(map[string]string),
+		filler:   make(map[string]bool),
 		position: make(map[string]int, len(kb.entries)),
 	}
 	singles := ix.learnVocabulary()
@@ -203,6 +205,11 @@ func (ix *Index) learnVocabulary() [][]string {
 			}
 		}
 	}
+	for _, w := range ix.kb.vocab.Filler {
+		for _, tk := range ix.analyze(w) {
+			ix.filler[tk.term] = true
+		}
+	}
 	for _, e := range ix.kb.vocab.Entities {
 		for _, a := range e.Aliases {
 			ix.rewriter.add(a, e.Name)
@@ -285,6 +292,14 @@ func (ix *Index) Search(ctx context.Context, text string, limit int) (Result, er
 		}
 		t := Term{Term: tk.term, Word: tk.word}
 		canon := ix.canonical(tk.term)
+		if ix.filler[tk.term] {
+			if !seen[canon] {
+				seen[canon] = true
+				t.Known = ix.df[canon] > 0
+				res.Terms = append(res.Terms, t) // weight 0
+			}
+			continue
+		}
 		if ix.df[canon] > 0 {
 			t.Known = true
 		} else if fix, ok := ix.correct(tk.term); ok {

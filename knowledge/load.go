@@ -226,6 +226,7 @@ func loadSources(fsys fs.FS, name string, ps *problems) []Document {
 
 type rawVocabulary struct {
 	Synonyms [][]string `yaml:"synonyms"`
+	Filler   []string   `yaml:"filler"`
 	Entities []struct {
 		Name    string   `yaml:"name"`
 		Aliases []string `yaml:"aliases"`
@@ -248,7 +249,7 @@ func loadVocabulary(fsys fs.FS, name string, ps *problems) Vocabulary {
 	if !ok {
 		return Vocabulary{}
 	}
-	var v Vocabulary
+	v := Vocabulary{Filler: trimAll(raw.Filler)}
 	for i, g := range raw.Synonyms {
 		g = trimAll(g)
 		if len(g) < 2 || slices.Contains(g, "") {

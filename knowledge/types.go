@@ -137,6 +137,9 @@ type Vocabulary struct {
 	// first of each group is its canonical form.
 	Synonyms [][]string
 	Entities []Entity
+	// Filler are words that carry no meaning in a question ("tell",
+	// "explain", "lol"); they weigh nothing when judging what is asked.
+	Filler []string
 }
 
 // Document is a source the entries cite.
