@@ -54,7 +54,6 @@ func Normalize(s string) string {
 	return strings.TrimSpace(b.String())
 }
 
-
 // hasWords reports whether s has at least one letter or digit.
 func hasWords(s string) bool {
 	return strings.IndexFunc(s, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) >= 0
