@@ -1,6 +1,17 @@
 // Package bot is the platform-agnostic answer engine: it turns a Question into
 // an Answer built only from the curated knowledge base, and declines plainly
 // when the knowledge base does not cover what was asked.
+//
+// With a Summarizer (a language model, package llm) in Options, an answered
+// question's lead is rewritten fluently from its points, and shown only if
+// the grounding guard accepts it; otherwise the extractive answer stands.
+// Platforms that can edit a message as it grows use Engine.AskStream:
+//
+//	a, err := eng.AskStream(ctx, q, func(text string) {
+//		// post text, or edit the posted message to text (throttled)
+//	})
+//	// then post or edit the message to the rendered a: it replaces any
+//	// partial text (it may be the extractive answer after all)
 package bot
 
 // Platforms a question can come from.
@@ -74,4 +85,8 @@ type Answer struct {
 	Confidence float64  `json:"confidence"`
 	Entries    []string `json:"entries"`          // entry ids used
 	Reason     string   `json:"reason,omitempty"` // why it declined
+	// Fluent is set when Lead was written by the optional language model
+	// from Points and passed the grounding guard. It cites the points as
+	// [p1] for Points[0], [p2] for Points[1] and so on (see PointID).
+	Fluent bool `json:"fluent,omitempty"`
 }

@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"math"
 	"strings"
 	"unicode/utf8"
@@ -38,6 +39,14 @@ const (
 // Options tune the engine.
 type Options struct {
 	MinCoverage float64 // see DefaultMinCoverage
+
+	// Summarizer, when set, rewrites answered questions fluently from their
+	// points under the grounding guard (summarize.go); nil keeps the
+	// extractive answers. Logger (nil: silent) and OnSummary (for metrics)
+	// hear of every attempt.
+	Summarizer Summarizer
+	Logger     *slog.Logger
+	OnSummary  func(SummaryOutcome)
 }
 
 // Engine answers questions from one knowledge base. It is safe for
@@ -77,6 +86,7 @@ func (e *Engine) Ask(ctx context.Context, q Question) (Answer, error) {
 	}
 	a := e.answer(res)
 	a.Question = text
+	a = e.summarize(ctx, a)
 	return a, nil
 }
 
