@@ -53,6 +53,7 @@ func commands() map[string]command {
 		"ask":  {"answer a question (or questions from stdin with --json)", runAsk},
 		"kb":   {"lint, list or show knowledge base entries", runKB},
 		"eval": {"score the bot on a file of labelled questions", runEval},
+		"serve": {"serve the JSON API, the web page, metrics and the chat platforms", runServe},
 	}
 }
 

@@ -1,0 +1,345 @@
+package live
+
+import (
+	"context"
+	"errors"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/explainerbot/explainer/bot"
+	"github.com/explainerbot/explainer/knowledge"
+)
+
+const headline = "did DeepSeek really use fewer GPUs?"
+
+// copyKB copies the built-in knowledge base into a temporary folder that a
+// test may edit.
+func copyKB(t *testing.T) string {
+	t.Helper()
+	dst := t.TempDir()
+	src := filepath.Join("..", "knowledge", "data")
+	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, path)
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), data, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+// rewrite replaces old with new in one file of a knowledge base folder.
+func rewrite(t *testing.T, dir, file, old, new string) {
+	t.Helper()
+	path := filepath.Join(dir, file)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), old) {
+		t.Fatalf("%s does not contain %q", file, old)
+	}
+	if err := os.WriteFile(path, []byte(strings.Replace(string(data), old, new, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func newEngine(t *testing.T, dir string) *Engine {
+	t.Helper()
+	ix, _, err := Load(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := New(ix, bot.Options{})
+	t.Cleanup(func() { e.Close() })
+	return e
+}
+
+func ask(t *testing.T, e *Engine, q string) bot.Answer {
+	t.Helper()
+	a, err := e.Ask(context.Background(), bot.Question{Text: q})
+	if err != nil {
+		t.Fatalf("Ask(%q): %v", q, err)
+	}
+	return a
+}
+
+const lead = "By DeepSeek's own account, yes"
+
+func TestReloadServesTheNewKnowledgeBase(t *testing.T) {
+	dir := copyKB(t)
+	e := newEngine(t, dir)
+	if a := ask(t, e, headline); !strings.HasPrefix(a.Lead, lead) {
+		t.Fatalf("lead before reload = %q", a.Lead)
+	}
+	rewrite(t, dir, "entries/deepseek-gpus.md", lead, "Per DeepSeek itself, yes")
+	var got []int
+	r := &Reloader{Dir: dir, Engine: e, Log: discard(), Done: func(n int, err error) {
+		if err != nil {
+			t.Errorf("Done got error %v", err)
+		}
+		got = append(got, n)
+	}}
+	if err := r.Reload(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if a := ask(t, e, headline); !strings.HasPrefix(a.Lead, "Per DeepSeek itself, yes") {
+		t.Errorf("lead after reload = %q", a.Lead)
+	}
+	if len(got) != 1 || got[0] != len(e.KB().Entries()) || got[0] == 0 {
+		t.Errorf("Done called with %v, want [%d]", got, len(e.KB().Entries()))
+	}
+}
+
+func TestBrokenReloadKeepsServingThePreviousKnowledgeBase(t *testing.T) {
+	tests := []struct {
+		name     string
+		file     string
+		old, new string
+		want     string // in the error: file and line
+	}{
+		{"bad yaml", "entries/deepseek-gpus.md", "kind: topic", "kind: [topic", "entries/deepseek-gpus.md:"},
+		{"unknown standing", "entries/deepseek-gpus.md", "standing: disputed", "standing: rumour", "entries/deepseek-gpus.md:"},
+		{"missing related entry", "entries/deepseek-gpus.md", "related: [chip-doubts", "related: [no-such-entry", "entries/deepseek-gpus.md:"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := copyKB(t)
+			e := newEngine(t, dir)
+			before := e.KB()
+			rewrite(t, dir, tt.file, tt.old, tt.new)
+			var logs strings.Builder
+			var doneErr error
+			r := &Reloader{Dir: dir, Engine: e, Log: slog.New(slog.NewTextHandler(&logs, nil)),
+				Done: func(_ int, err error) { doneErr = err }}
+			err := r.Reload(context.Background())
+			var pe *knowledge.ProblemsError
+			if !errors.As(err, &pe) {
+				t.Fatalf("Reload = %v, want a *knowledge.ProblemsError", err)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %q does not name %q", err, tt.want)
+			}
+			if doneErr != err {
+				t.Errorf("Done got %v, want the reload error", doneErr)
+			}
+			if !strings.Contains(logs.String(), "still serving the previous one") || !strings.Contains(logs.String(), tt.want) {
+				t.Errorf("log does not report the failure with its file:\n%s", logs.String())
+			}
+			if e.KB() != before {
+				t.Error("the knowledge base being served changed")
+			}
+			if a := ask(t, e, headline); !a.Answered || !strings.HasPrefix(a.Lead, lead) {
+				t.Errorf("after a failed reload: answered=%v lead=%q", a.Answered, a.Lead)
+			}
+		})
+	}
+}
+
+// Questions asked while the knowledge base is swapped again and again are
+// all answered, each by a whole index: none fails on a closed index.
+func TestSwapDropsNothingInFlight(t *testing.T) {
+	e := newEngine(t, "")
+	indexes := make([]*knowledge.Index, 6)
+	for i := range indexes {
+		ix, _, err := Load(context.Background(), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		indexes[i] = ix
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	var asked sync.Map
+	for w := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			n := 0
+			for {
+				select {
+				case <-stop:
+					asked.Store(w, n)
+					return
+				default:
+				}
+				a, err := e.Ask(context.Background(), bot.Question{Text: headline})
+				if err == nil && !a.Answered {
+					err = errors.New("headline question declined")
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+				n++
+			}
+		}()
+	}
+	for _, ix := range indexes {
+		// Wait for a question on the current index before swapping again.
+		ask(t, e, "what is the H800?")
+		if err := e.Swap(ix); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(stop)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	total := 0
+	asked.Range(func(_, v any) bool { total += v.(int); return true })
+	if total == 0 {
+		t.Error("no question was asked during the swaps")
+	}
+}
+
+func TestClosedEngine(t *testing.T) {
+	e := newEngine(t, "")
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Ask(context.Background(), bot.Question{Text: headline}); !errors.Is(err, ErrClosed) {
+		t.Errorf("Ask after Close = %v, want ErrClosed", err)
+	}
+	if _, err := e.Suggest(context.Background(), "gpu", 3); !errors.Is(err, ErrClosed) {
+		t.Errorf("Suggest after Close = %v, want ErrClosed", err)
+	}
+	ix, _, err := Load(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Swap(ix); !errors.Is(err, ErrClosed) {
+		t.Errorf("Swap after Close = %v, want ErrClosed", err)
+	}
+	if err := e.Close(); err != nil {
+		t.Errorf("second Close = %v", err)
+	}
+}
+
+func TestForwardsTheEnginesReadMethods(t *testing.T) {
+	e := newEngine(t, "")
+	ix, _, err := Load(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	direct := bot.New(ix, bot.Options{})
+	ctx := context.Background()
+
+	if got, want := e.About(), direct.About(); got.Name != want.Name || got.Entries != want.Entries || got.Entries == 0 {
+		t.Errorf("About = %+v, want %+v", got, want)
+	}
+	gotS, err := e.Suggest(ctx, "export con", 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantS, _ := direct.Suggest(ctx, "export con", 5)
+	if strings.Join(gotS, "|") != strings.Join(wantS, "|") || len(gotS) == 0 {
+		t.Errorf("Suggest = %q, want %q", gotS, wantS)
+	}
+	if got, want := e.Topics("h", 10), direct.Topics("h", 10); strings.Join(got, "|") != strings.Join(want, "|") || len(got) == 0 {
+		t.Errorf("Topics = %q, want %q", got, want)
+	}
+	gotE, err := e.Explain(ctx, "H800")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantE, _ := direct.Explain(ctx, "H800")
+	if gotE.Lead != wantE.Lead || !gotE.Answered {
+		t.Errorf("Explain = %q, want %q", gotE.Lead, wantE.Lead)
+	}
+	if e.Loaded().IsZero() {
+		t.Error("Loaded is zero")
+	}
+}
+
+func TestWatchReloadsOnChange(t *testing.T) {
+	dir := copyKB(t)
+	e := newEngine(t, dir)
+	done := make(chan error, 4)
+	r := &Reloader{Dir: dir, Engine: e, Log: discard(), Done: func(_ int, err error) { done <- err }}
+	ctx, cancel := context.WithCancel(context.Background())
+	watching := make(chan error, 1)
+	go func() { watching <- r.Watch(ctx, 20*time.Millisecond) }()
+	defer func() {
+		cancel()
+		if err := <-watching; err != nil {
+			t.Errorf("Watch = %v", err)
+		}
+	}()
+
+	// The watch is set up asynchronously: keep touching the file until the
+	// first reload reports, then check the change was picked up.
+	rewrite(t, dir, "entries/deepseek-gpus.md", lead, "Per DeepSeek itself, yes")
+	deadline := time.After(20 * time.Second)
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("reload: %v", err)
+			}
+			if a := ask(t, e, headline); !strings.HasPrefix(a.Lead, "Per DeepSeek itself") {
+				t.Fatalf("lead after the watcher's reload = %q", a.Lead)
+			}
+			return
+		case <-tick.C:
+			now := time.Now()
+			os.Chtimes(filepath.Join(dir, "entries/deepseek-gpus.md"), now, now)
+			os.WriteFile(filepath.Join(dir, "entries", "touch.txt"), []byte(now.String()), 0o644)
+		case <-deadline:
+			t.Fatal("no reload 20 s after a change")
+		}
+	}
+}
+
+func TestWatchMissingFolder(t *testing.T) {
+	r := &Reloader{Dir: filepath.Join(t.TempDir(), "nope"), Engine: nil, Log: discard()}
+	if err := r.Watch(context.Background(), time.Millisecond); err == nil {
+		t.Error("Watch of a missing folder returned nil")
+	}
+}
+
+func discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func BenchmarkAsk(b *testing.B) {
+	ix, _, err := Load(context.Background(), "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	e := New(ix, bot.Options{})
+	defer e.Close()
+	qs := []string{headline, "what is the H800?", "why did nvidia stock drop", "what is jevons paradox", "who is gary marcus", "should I buy nvidia"}
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		i := 0
+		for pb.Next() {
+			if _, err := e.Ask(context.Background(), bot.Question{Text: qs[i%len(qs)]}); err != nil {
+				b.Error(err)
+				return
+			}
+			i++
+		}
+	})
+}
