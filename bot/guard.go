@@ -70,14 +70,19 @@ func (e *Engine) CheckGrounded(text string, points []Point) error {
 	return nil
 }
 
-// guard holds what the points ground, prepared once per answer.
+// guard holds what the points ground, prepared once per answer. The
+// knowledge base's vocabulary is read only for words the points do not
+// ground directly, which keeps preparing a guard cheap.
 type guard struct {
+	vocab      knowledge.Vocabulary
 	ids        map[string]bool
 	quantities []quantity
 	codes      map[string]bool
-	words      map[string]bool // lower-cased words of the points, with synonyms of the names they use
-	known      map[string]bool // words of every name the knowledge base knows, and months and weekdays
+	words      map[string]bool // lower-cased words of the points
+	text       string          // the points and who says them
+	lower      string
 	attributed []attributed
+	memo       map[string]bool // words grounded through the vocabulary, and names known, by lookup
 }
 
 // attributed is a point that must keep its attribution, with what gives a
@@ -91,10 +96,10 @@ type attributed struct {
 
 func newGuard(v knowledge.Vocabulary, points []BriefPoint) *guard {
 	g := &guard{
+		vocab: v,
 		ids:   make(map[string]bool, len(points)),
 		codes: make(map[string]bool),
 		words: make(map[string]bool),
-		known: make(map[string]bool),
 	}
 	var all strings.Builder
 	plain := make(map[string]bool)  // content words of fact and background points
@@ -104,6 +109,7 @@ func newGuard(v knowledge.Vocabulary, points []BriefPoint) *guard {
 		quantities []quantity
 		codes      map[string]bool
 		words      map[string]bool
+		by         []token
 	}
 	facts := make([]pointFacts, len(points))
 	for i, p := range points {
@@ -112,13 +118,10 @@ func newGuard(v knowledge.Vocabulary, points []BriefPoint) *guard {
 		all.WriteString(" \n ")
 		all.WriteString(p.By)
 		all.WriteString(" \n ")
-		toks := tokenize(p.Text)
-		pf := pointFacts{quantities: quantities(toks, 0), codes: make(map[string]bool), words: make(map[string]bool)}
-		for _, t := range append(toks, tokenize(p.By)...) {
-			g.words[t.word] = true
-		}
-		g.quantities = append(g.quantities, quantities(tokenize(p.By), 0)...)
+		toks, by := tokenize(p.Text), tokenize(p.By)
+		pf := pointFacts{quantities: quantities(toks, 0), codes: make(map[string]bool), words: make(map[string]bool), by: by}
 		for _, t := range toks {
+			g.words[t.word] = true
 			if c, ok := code(t); ok {
 				pf.codes[c] = true
 				g.codes[c] = true
@@ -126,7 +129,11 @@ func newGuard(v knowledge.Vocabulary, points []BriefPoint) *guard {
 				pf.words[stem(t.word)] = true
 			}
 		}
+		for _, t := range by {
+			g.words[t.word] = true
+		}
 		g.quantities = append(g.quantities, pf.quantities...)
+		g.quantities = append(g.quantities, quantities(by, 0)...)
 		facts[i] = pf
 		if !needsAttribution(p.Standing) {
 			for w := range pf.words {
@@ -138,6 +145,9 @@ func newGuard(v knowledge.Vocabulary, points []BriefPoint) *guard {
 			plainQ = append(plainQ, pf.quantities...)
 		}
 	}
+	g.text = all.String()
+	g.lower = strings.ToLower(g.text)
+
 	// What gives away a restatement of an attributed point is what only
 	// attributed points say: not the words, numbers and codes that plain
 	// facts among the points also use.
@@ -157,7 +167,7 @@ func newGuard(v knowledge.Vocabulary, points []BriefPoint) *guard {
 			}
 		}
 		by := make(map[string]bool)
-		for _, t := range tokenize(p.By) {
+		for _, t := range facts[i].by {
 			by[stem(t.word)] = true
 		}
 		for w := range facts[i].words {
@@ -167,50 +177,91 @@ func newGuard(v knowledge.Vocabulary, points []BriefPoint) *guard {
 		}
 		g.attributed = append(g.attributed, a)
 	}
-
-	// Names the points use may be written another way: the knowledge base's
-	// synonyms ("US" = "United States") and the aliases of people and
-	// organisations ("Alexandr Wang" = "Alex Wang").
-	text := all.String()
-	lower := strings.ToLower(text)
-	for _, group := range v.Synonyms {
-		if anyMentioned(text, lower, group) {
-			for _, s := range group {
-				g.addWords(s)
-			}
-		}
-	}
-	for _, en := range v.Entities {
-		names := append([]string{en.Name}, en.Aliases...)
-		for i, n := range names {
-			toks := tokenize(n)
-			if i > 0 && len(toks) > 1 {
-				continue // "Open AI", "Deep Seek": ordinary words apart
-			}
-			for _, t := range toks {
-				if isCapitalised(t.text) && !stopWords[t.word] {
-					g.known[t.word] = true
-				}
-			}
-		}
-		if (en.Kind == "person" || en.Kind == "org") && anyMentioned(text, lower, names) {
-			for _, n := range names {
-				if !hasDigit(n) {
-					g.addWords(n)
-				}
-			}
-		}
-	}
-	for _, m := range calendarWords {
-		g.known[m] = true
-	}
 	return g
 }
 
-func (g *guard) addWords(s string) {
-	for _, t := range tokenize(s) {
-		g.words[t.word] = true
+// grounded reports whether the points use the lower-cased word w: as it is,
+// as a plural, or through the knowledge base's synonyms ("American" when
+// they say "US") and the aliases of people and organisations ("Alex Wang"
+// for "Alexandr Wang").
+func (g *guard) grounded(w string) bool {
+	if g.words[w] {
+		return true
 	}
+	for _, suffix := range []string{"s", "es", "n", "ns"} { // plurals; American(s) from America
+		if strings.HasSuffix(w, suffix) && g.words[strings.TrimSuffix(w, suffix)] {
+			return true
+		}
+	}
+	return g.lookup("g:"+w, func() bool {
+		for _, group := range g.vocab.Synonyms {
+			if hasWord(group, w) && anyMentioned(g.text, g.lower, group) {
+				return true
+			}
+		}
+		for _, en := range g.vocab.Entities {
+			if en.Kind != "person" && en.Kind != "org" {
+				continue
+			}
+			names := append([]string{en.Name}, en.Aliases...)
+			if hasWord(names, w) && anyMentioned(g.text, g.lower, names) {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// known reports whether w is a word of a name the knowledge base knows (its
+// name or a one-word alias: "Nvidia", "Huang"), or a month or weekday.
+func (g *guard) known(w string) bool {
+	return g.lookup("k:"+w, func() bool {
+		if calendarWords[w] {
+			return true
+		}
+		for _, en := range g.vocab.Entities {
+			for i, n := range append([]string{en.Name}, en.Aliases...) {
+				toks := tokenize(n)
+				if i > 0 && len(toks) > 1 {
+					continue // "Open AI", "Deep Seek": ordinary words apart
+				}
+				for _, t := range toks {
+					if t.word == w && isCapitalised(t.text) {
+						return true
+					}
+				}
+			}
+		}
+		return false
+	})
+}
+
+func (g *guard) lookup(key string, f func() bool) bool {
+	if v, ok := g.memo[key]; ok {
+		return v
+	}
+	if g.memo == nil {
+		g.memo = make(map[string]bool)
+	}
+	v := f()
+	g.memo[key] = v
+	return v
+}
+
+// hasWord reports whether one of the phrases has the lower-cased word w.
+// Codes are never matched through the vocabulary: B200 is not Blackwell.
+func hasWord(phrases []string, w string) bool {
+	for _, p := range phrases {
+		if !strings.Contains(strings.ToLower(p), w) || hasDigit(p) {
+			continue
+		}
+		for _, t := range tokenize(p) {
+			if t.word == w {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // anyMentioned reports whether text mentions one of the phrases as whole
@@ -281,13 +332,12 @@ var (
 	parenCitPattern = regexp.MustCompile(`\(\s*p\d{1,2}(?:\s*[,;]\s*p\d{1,2})*\s*\)`)
 	citeListPattern = regexp.MustCompile(`(?i)^\s*p\d+(?:\s*[,;]\s*p\d+)*\s*$`)
 	citeIDPattern   = regexp.MustCompile(`(?i)p\d+`)
-	linkPattern     = regexp.MustCompile(`(?i)https?://|\bwww\.|\]\(`)
 )
 
 // checkSentence runs the rules that apply to one sentence, and returns how
 // many citations it has.
 func (g *guard) checkSentence(s string) (int, *Rejection) {
-	if linkPattern.MatchString(s) {
+	if hasLink(s) {
 		return 0, reject(RuleFormat, "link in answer")
 	}
 	// Citations: [p1], [p1, p3], (p2).
@@ -363,7 +413,7 @@ func (g *guard) checkNames(toks []token) *Rejection {
 		if genericAcronyms[t.word] || (stopWords[t.word] && !caps) {
 			continue
 		}
-		name := !t.start || caps || hasInnerCapital(t.text) || g.known[t.word] || g.known[stem(t.word)]
+		name := !t.start || caps || hasInnerCapital(t.text) || g.known(t.word) || g.known(stem(t.word))
 		if !name && i+1 < len(toks) {
 			next := toks[i+1]
 			name = (isCapitalised(next.text) && !stopWords[next.word]) || reportingVerbs[next.word]
@@ -376,23 +426,55 @@ func (g *guard) checkNames(toks []token) *Rejection {
 	return nil
 }
 
-func (g *guard) grounded(w string) bool {
-	if g.words[w] {
-		return true
-	}
-	for _, suffix := range []string{"s", "es", "n", "ns"} { // plurals; American(s) from America
-		if strings.HasSuffix(w, suffix) && g.words[strings.TrimSuffix(w, suffix)] {
-			return true
+// hedgeWords attribute or hedge a sentence: who says it, or that it is
+// uncertain. A negated assertion ("not confirmed") hedges too.
+var hedgeWords = wordSet(`says say said saying claims claim claimed claiming according asserts asserted maintains
+maintained insists insisted reportedly allegedly alleged alleges purportedly supposedly apparently disputed
+dispute disputes contested questioned unverified unconfirmed unproven reports reported estimates estimated
+estimate suggests suggested suggesting suspects suspect suspected suspicion suspicions believes believe believed thinks
+think thought argues argue argued contends contend reckons doubts doubt doubted skeptic skeptics skeptical
+sceptic sceptics sceptical may might could possibly perhaps view views opinion argument predicts predicted
+warns warned expects sees told wrote writes notes noted`)
+
+// ownWords after "own" or a possessive attribute: "DeepSeek's own figures",
+// "by its account".
+var ownWords = wordSet(`figures figure account numbers estimates estimate words telling view`)
+
+// assertWords vouch for what a sentence says.
+var assertWords = wordSet(`indeed definitely certainly undoubtedly confirmed confirms proven proved verified actually
+true fact facts`)
+
+// negations, up to three words before, turn an assertion into a hedge:
+// "has not been independently verified".
+var negations = wordSet(`not never no nobody hasn't haven't isn't wasn't weren't aren't cannot can't didn't doesn't
+don't nor`)
+
+// hedging reads a sentence for attribution and for assertion.
+func hedging(toks []token) (hedged, asserted bool) {
+	for i, t := range toks {
+		w := t.word
+		switch {
+		case (w == "doubt" || w == "question") && i > 0 && (toks[i-1].word == "without" || toks[i-1].word == "no"):
+			asserted = true // "without doubt"
+		case hedgeWords[w]:
+			hedged = true
+		case ownWords[w] && i > 0 && (toks[i-1].word == "own" || toks[i-1].word == "its" || toks[i-1].word == "their" ||
+			toks[i-1].word == "his" || toks[i-1].word == "her"):
+			hedged = true
+		case assertWords[w]:
+			negated := false
+			for k := max(0, i-3); k < i; k++ {
+				negated = negated || negations[toks[k].word]
+			}
+			if negated {
+				hedged = true
+			} else {
+				asserted = true
+			}
 		}
 	}
-	return false
+	return hedged, asserted
 }
-
-var (
-	hedgePattern  = regexp.MustCompile(`(?i)\b(?:says?|said|saying|claims?|claimed|claiming|according to|per|reportedly|allegedly|alleged|alleges?|purportedly|supposedly|disputed?|disputes|contested|questioned|unverified|unconfirmed|not (?:been )?(?:independently )?(?:confirmed|verified)|own (?:figures?|account|numbers?|estimates?|words)|(?:its|their|his|her|'s) account|in (?:its|their|his|her) (?:view|words|telling)|asserts?|maintains?|insists?|reports?|reported|estimates?|estimated|suggests?|suggested|suspects?|suspected|suspicions?|believes?|believed|thinks?|thought|argues?|argued|contends?|reckons?|doubts?|doubted|skeptic(?:s|al)?|sceptic(?:s|al)?|may|might|could|possibly|perhaps|apparently|views?|opinion|argument|predicts?|warns?|warned|expects?|sees|told|wrote|writes|notes?|noted)\b`)
-	assertPattern = regexp.MustCompile(`(?i)\b(?:in fact|indeed|definitely|certainly|undoubtedly|without (?:a )?doubt|it is true|it's true|is a fact|are facts?|confirmed|proven|proved|verified|actually)\b`)
-	negation      = regexp.MustCompile(`(?i)\b(?:not|never|no|nobody|hasn't|haven't|isn't|wasn't|weren't|aren't|cannot|can't|didn't|doesn't)\b(?:\s+\S+){0,2}\s*$`)
-)
 
 // checkAttribution turns down a sentence that restates a claimed, disputed
 // or opinion point without saying whose it is.
@@ -410,7 +492,7 @@ func (g *guard) checkAttribution(body string, toks []token, cites map[string]boo
 			words[stem(t.word)] = true
 		}
 	}
-	hedged, asserted := hedgePattern.MatchString(body), asserts(body)
+	hedged, asserted := hedging(toks)
 	for _, a := range g.attributed {
 		if !a.restatedBy(qs, codes, words, cites) {
 			continue
@@ -451,15 +533,10 @@ func (a attributed) restatedBy(qs []quantity, codes, words, cites map[string]boo
 	return shared >= 3 && float64(shared) >= 0.5*float64(len(a.words))
 }
 
-// asserts reports whether s vouches for what it says ("in fact",
-// "confirmed"), not counting negated forms ("not confirmed").
-func asserts(s string) bool {
-	for _, m := range assertPattern.FindAllStringIndex(s, -1) {
-		if !negation.MatchString(s[:m[0]]) {
-			return true
-		}
-	}
-	return false
+// hasLink reports a web address or a Markdown link.
+func hasLink(s string) bool {
+	l := strings.ToLower(s)
+	return strings.Contains(l, "http://") || strings.Contains(l, "https://") || strings.Contains(l, "www.") || strings.Contains(s, "](")
 }
 
 func clip(s string) string {
@@ -526,7 +603,7 @@ func tokenize(s string) []token {
 				break
 			}
 		}
-		word := strings.ToLower(text)
+		word := strings.ReplaceAll(strings.ToLower(text), "’", "'")
 		if strings.IndexFunc(word, unicode.IsLetter) >= 0 {
 			word = strings.ReplaceAll(word, ".", "") // U.S. -> us; 5.6 stays
 		}
@@ -635,7 +712,6 @@ func closeTo(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(math.Abs
 var (
 	plainNumber  = regexp.MustCompile(`^\d+(?:,\d{3})*(?:\.\d+)?$`)
 	suffixNumber = regexp.MustCompile(`^(\d+(?:,\d{3})*(?:\.\d+)?)(k|m|mn|bn|b|tn|t|x|s|st|nd|rd|th)$`)
-	citationWord = regexp.MustCompile(`^p\d+$`)
 	bareCitation = regexp.MustCompile(`^p\d{1,2}$`)
 )
 
@@ -643,6 +719,9 @@ var suffixScale = map[string]float64{"k": 1e3, "m": 1e6, "mn": 1e6, "bn": 1e9, "
 
 // isNumeric reports whether a token is a number: 10,000, 5.6, 10k, 1990s, 27th.
 func isNumeric(t token) bool {
+	if t.word == "" || t.word[0] < '0' || t.word[0] > '9' {
+		return false
+	}
 	return plainNumber.MatchString(t.word) || suffixNumber.MatchString(t.word)
 }
 
@@ -678,10 +757,8 @@ func quantities(toks []token, min float64) []quantity {
 	var out []quantity
 	for i := 0; i < len(toks); i++ {
 		t := toks[i]
-		if citationWord.MatchString(t.word) {
-			continue
-		}
-		if m := suffixNumber.FindStringSubmatch(t.word); m != nil {
+		digit := t.word[0] >= '0' && t.word[0] <= '9'
+		if m := matchIf(digit, suffixNumber, t.word); m != nil {
 			v := parseNumber(m[1])
 			if s, ok := suffixScale[m[2]]; ok {
 				v *= s
@@ -689,7 +766,7 @@ func quantities(toks []token, min float64) []quantity {
 			out = append(out, quantity{lo: v, hi: v, text: t.text})
 			continue
 		}
-		if plainNumber.MatchString(t.word) {
+		if digit && plainNumber.MatchString(t.word) {
 			v, text := parseNumber(t.word), t.text
 			if i+1 < len(toks) {
 				if s, ok := scaleWords[toks[i+1].word]; ok && s >= 1e3 {
@@ -716,6 +793,13 @@ func quantities(toks []token, min float64) []quantity {
 		}
 	}
 	return out
+}
+
+func matchIf(ok bool, re *regexp.Regexp, s string) []string {
+	if !ok {
+		return nil
+	}
+	return re.FindStringSubmatch(s)
 }
 
 func parseNumber(s string) float64 {
@@ -940,14 +1024,10 @@ believe suspects suspected suspect warns warned warn told tells wrote writes est
 reported reports notes noted insists insisted maintains maintained contends contended disputes disputed
 admits admitted agrees agreed denies denied`)
 
-// hedgeWords are not distinctive content words of a point.
-var hedgeWords = wordSet(`say said claim claimed according suspect suspected think thought believe believed argue
-argued own figure figures account dispute disputed report reported estimate estimated`)
-
 // genericAcronyms are common nouns written in capitals, not names.
 var genericAcronyms = wordSet(`ai gpu gpus cpu cpus ceo ceos cto llm llms api apis ok`)
 
-var calendarWords = strings.Fields(`january february march april june july august september october november december
+var calendarWords = wordSet(`january february march april june july august september october november december
 monday tuesday wednesday thursday friday saturday sunday`)
 
 func wordSet(s string) map[string]bool {

@@ -40,10 +40,10 @@ func answered(t testing.TB, e *Engine, q string, entry string) Answer {
 // Questions whose points the guard tests run against, with the entry that
 // answers each (p1..pN are its points, in order).
 const (
-	qGPUs    = "did DeepSeek really use fewer GPUs?"  // p1, p2 disputed (DeepSeek); p3 fact; p4 claim (Wang)
-	qDrop    = "why did nvidia stock fall?"           // p1-p3 facts: 17%, nearly $600 billion, V3 and R1; p4 background: 27 January 2025
-	qJevons  = "what is jevons paradox?"              // p1 fact; p2 background: Jevons, 1865; p3 opinion
-	qWang    = "who is alexandr wang?"                // p1 fact; p2 claim; p3 background
+	qGPUs    = "did DeepSeek really use fewer GPUs?" // p1, p2 disputed (DeepSeek); p3 fact; p4 claim (Wang)
+	qDrop    = "why did nvidia stock fall?"          // p1-p3 facts: 17%, nearly $600 billion, V3 and R1; p4 background: 27 January 2025
+	qJevons  = "what is jevons paradox?"             // p1 fact; p2 background: Jevons, 1865; p3 opinion
+	qWang    = "who is alexandr wang?"               // p1 fact; p2 claim; p3 background
 	fluentOK = "By DeepSeek's own account, it trained its models on about 10,000 older Nvidia A100 GPUs plus export-compliant H800 chips [p1][p2]. The article does not confirm these figures [p3], and Scale AI's CEO Alexandr Wang suspects DeepSeek has far more advanced Nvidia chips than it has disclosed [p4]."
 )
 
