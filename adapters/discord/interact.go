@@ -1,0 +1,304 @@
+package discord
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/explainerbot/explainer/bot"
+)
+
+// Command and option names.
+const (
+	cmdAsk      = "ask"
+	cmdExplain  = "explain"
+	cmdAbout    = "about"
+	optQuestion = "question"
+	optTopic    = "topic"
+)
+
+// Texts people see when something goes wrong.
+const (
+	msgFailed      = "Sorry, something went wrong while answering. Please try again in a moment."
+	msgUnknown     = "I don't know that command. Try /ask, /explain or /about."
+	msgFeedbackOK  = "Thanks, noted: %s. Curators read these to improve answers."
+	msgFeedbackErr = "Sorry, I couldn't record that just now. Please try again later."
+)
+
+// reply is how an interaction is answered: first, within Discord's three
+// seconds; then, when later is set, the rest (the deferred answer edited
+// in, or continuation messages), after first has been delivered.
+type reply struct {
+	first callback
+	later func(ctx context.Context)
+}
+
+// handle works out the reply to an interaction. A panic is recovered and
+// answered with an apology to the person who asked.
+func (a *Adapter) handle(ctx context.Context, i *discordgo.Interaction) (rep reply) {
+	defer func() {
+		if a.recovered(recover(), "interaction", debug.Stack()) {
+			rep = reply{first: callback{Type: discordgo.InteractionResponseChannelMessageWithSource, Data: notice(msgFailed)}}
+		}
+	}()
+	switch i.Type {
+	case discordgo.InteractionPing:
+		return reply{first: callback{Type: discordgo.InteractionResponsePong}}
+	case discordgo.InteractionApplicationCommandAutocomplete:
+		return reply{first: a.autocomplete(ctx, i)}
+	case discordgo.InteractionApplicationCommand:
+		return a.command(ctx, i)
+	case discordgo.InteractionMessageComponent:
+		return a.component(ctx, i)
+	}
+	return reply{first: message4(notice(msgUnknown))}
+}
+
+func message4(m message) callback {
+	return callback{Type: discordgo.InteractionResponseChannelMessageWithSource, Data: m}
+}
+
+func (a *Adapter) command(ctx context.Context, i *discordgo.Interaction) reply {
+	data := i.ApplicationCommandData()
+	switch data.Name {
+	case cmdAsk:
+		q := strings.TrimSpace(option(data.Options, optQuestion))
+		return a.answer(ctx, i, q, func(ctx context.Context) (bot.Answer, error) {
+			return a.deps.Asker.Ask(ctx, question(i, q))
+		})
+	case cmdExplain:
+		t := strings.TrimSpace(option(data.Options, optTopic))
+		return a.answer(ctx, i, t, func(ctx context.Context) (bot.Answer, error) {
+			return a.deps.Asker.Explain(ctx, t)
+		})
+	case cmdAbout:
+		return reply{first: message4(renderAbout(a.deps.Asker.About()))}
+	}
+	return reply{first: message4(notice(msgUnknown))}
+}
+
+// option returns the string value of the named option.
+func option(opts []*discordgo.ApplicationCommandInteractionDataOption, name string) string {
+	for _, o := range opts {
+		if o.Name == name && o.Type == discordgo.ApplicationCommandOptionString {
+			return o.StringValue()
+		}
+	}
+	return ""
+}
+
+// question is what someone asked through an interaction.
+func question(i *discordgo.Interaction, text string) bot.Question {
+	return bot.Question{Text: text, User: userID(i), Platform: bot.PlatformDiscord, Channel: i.ChannelID, Direct: i.GuildID == ""}
+}
+
+func userID(i *discordgo.Interaction) string {
+	switch {
+	case i.Member != nil && i.Member.User != nil:
+		return i.Member.User.ID
+	case i.User != nil:
+		return i.User.ID
+	}
+	return ""
+}
+
+// autocomplete answers at once with up to 25 choices for the focused
+// option: questions the knowledge base answers well for /ask, the names it
+// explains for /explain.
+func (a *Adapter) autocomplete(ctx context.Context, i *discordgo.Interaction) callback {
+	data := i.ApplicationCommandData()
+	var typed, name string
+	for _, o := range data.Options {
+		if o.Focused {
+			name, typed = o.Name, fmt.Sprint(o.Value)
+		}
+	}
+	var texts []string
+	switch {
+	case data.Name == cmdAsk && name == optQuestion:
+		ctx, cancel := context.WithTimeout(ctx, time.Second)
+		defer cancel()
+		var err error
+		if texts, err = a.deps.Asker.Suggest(ctx, typed, maxChoices); err != nil {
+			a.log.Warn("discord: autocomplete", "err", err)
+		}
+	case data.Name == cmdExplain && name == optTopic:
+		texts = a.deps.Asker.Topics(typed, maxChoices)
+	}
+	return callback{Type: discordgo.InteractionApplicationCommandAutocompleteResult, Data: choicesData{Choices: choices(texts)}}
+}
+
+// component handles a click on a button under an answer.
+func (a *Adapter) component(ctx context.Context, i *discordgo.Interaction) reply {
+	id := i.MessageComponentData().CustomID
+	switch {
+	case strings.HasPrefix(id, idAsk):
+		q := strings.TrimPrefix(id, idAsk)
+		return a.answer(ctx, i, q, func(ctx context.Context) (bot.Answer, error) {
+			return a.deps.Asker.Ask(ctx, question(i, q))
+		})
+	case strings.HasPrefix(id, idAskPrefix):
+		start := strings.TrimPrefix(id, idAskPrefix)
+		return a.answer(ctx, i, start, func(ctx context.Context) (bot.Answer, error) {
+			return a.deps.Asker.Ask(ctx, question(i, a.completeQuestion(ctx, start)))
+		})
+	case strings.HasPrefix(id, idHelpful):
+		return reply{first: message4(a.feedback(ctx, i, true, strings.TrimPrefix(id, idHelpful)))}
+	case strings.HasPrefix(id, idUnhelpful):
+		return reply{first: message4(a.feedback(ctx, i, false, strings.TrimPrefix(id, idUnhelpful)))}
+	}
+	return reply{first: message4(notice("That button no longer does anything."))}
+}
+
+// completeQuestion finds the question a button's truncated custom id
+// starts: the knowledge base's own question when one starts that way.
+func (a *Adapter) completeQuestion(ctx context.Context, start string) string {
+	qs, err := a.deps.Asker.Suggest(ctx, start, maxChoices)
+	if err != nil {
+		return start
+	}
+	for _, q := range qs {
+		if strings.HasPrefix(q, start) {
+			return q
+		}
+	}
+	return start
+}
+
+// feedback records a 👍 or 👎 on the answer the clicked message holds, and
+// thanks the clicker, who alone sees the thanks.
+func (a *Adapter) feedback(ctx context.Context, i *discordgo.Interaction, helpful bool, entries string) message {
+	if a.deps.Feedback == nil {
+		return notice("Thanks! Feedback is not being collected here.")
+	}
+	f := bot.Feedback{Platform: bot.PlatformDiscord, Channel: i.ChannelID, User: userID(i), Helpful: helpful, At: time.Now().UTC()}
+	if entries != "" {
+		f.Entries = strings.Split(entries, ",")
+	}
+	if i.Message != nil && len(i.Message.Embeds) > 0 {
+		f.Question = unescape(i.Message.Embeds[0].Title)
+	}
+	ctx, cancel := context.WithTimeout(ctx, interactionWindow/2)
+	defer cancel()
+	if err := a.deps.Feedback.RecordFeedback(ctx, f); err != nil {
+		a.log.Error("discord: record feedback", "err", err)
+		return notice(msgFeedbackErr)
+	}
+	verdict := "helpful 👍"
+	if !helpful {
+		verdict = "not helpful 👎"
+	}
+	return notice(fmt.Sprintf(msgFeedbackOK, verdict))
+}
+
+// answer replies with the answer compute returns under title: at once when
+// it is ready within DeferAfter, else with a deferred response that the
+// answer replaces when ready.
+func (a *Adapter) answer(ctx context.Context, i *discordgo.Interaction, title string, compute func(context.Context) (bot.Answer, error)) reply {
+	done := make(chan []message, 1)
+	// The answer may outlive the request that asked for it (deferred).
+	work, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.cfg.AnswerTimeout)
+	go func() {
+		defer cancel()
+		defer func() {
+			if a.recovered(recover(), "answer", debug.Stack()) {
+				done <- nil
+			}
+		}()
+		ans, err := compute(work)
+		if err != nil {
+			a.log.Error("discord: answer", "err", err)
+			done <- nil
+			return
+		}
+		done <- renderAnswer(title, ans, renderOptions{feedback: a.deps.Feedback != nil})
+	}()
+
+	t := time.NewTimer(a.cfg.DeferAfter)
+	defer t.Stop()
+	select {
+	case msgs := <-done:
+		if msgs == nil {
+			return reply{first: message4(notice(msgFailed))}
+		}
+		rep := reply{first: message4(msgs[0])}
+		if len(msgs) > 1 {
+			rep.later = func(ctx context.Context) { a.continueAnswer(ctx, i, msgs[1:]) }
+		}
+		return rep
+	case <-t.C:
+		return reply{
+			first: callback{Type: discordgo.InteractionResponseDeferredChannelMessageWithSource},
+			later: func(ctx context.Context) { a.editDeferred(ctx, i, done) },
+		}
+	}
+}
+
+// editDeferred replaces a deferred response with the answer once it is
+// ready.
+func (a *Adapter) editDeferred(ctx context.Context, i *discordgo.Interaction, done <-chan []message) {
+	var msgs []message
+	select {
+	case msgs = <-done:
+	case <-ctx.Done():
+	}
+	if msgs == nil {
+		msgs = []message{{Content: msgFailed, AllowedMentions: noPings()}}
+	}
+	// Right after the deferred response, Discord may not know the
+	// interaction's message yet: retry "unknown" a few times.
+	var err error
+	for attempt, wait := 0, 250*time.Millisecond; ; attempt, wait = attempt+1, wait*2 {
+		if err = a.rest.editOriginal(ctx, i, msgs[0]); err == nil || !unknownTarget(err) || attempt == 3 {
+			break
+		}
+		if !sleep(ctx, wait) {
+			break
+		}
+	}
+	if err != nil {
+		a.log.Error("discord: edit deferred response", "err", err)
+		return
+	}
+	a.continueAnswer(ctx, i, msgs[1:])
+}
+
+// continueAnswer posts the rest of an answer too long for one message.
+func (a *Adapter) continueAnswer(ctx context.Context, i *discordgo.Interaction, msgs []message) {
+	for _, m := range msgs {
+		if err := a.rest.followup(ctx, i, m); err != nil {
+			a.log.Error("discord: follow-up message", "err", err)
+			return
+		}
+	}
+}
+
+// unknownTarget reports whether a REST call failed because Discord does not
+// know the interaction or its message (yet).
+func unknownTarget(err error) bool {
+	var re *discordgo.RESTError
+	return errors.As(err, &re) && re.Response != nil && re.Response.StatusCode == 404
+}
+
+// sleep waits d, or until ctx ends; it reports whether it waited it all.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// laterContext is the context of the work after an interaction's first
+// response: it lasts as long as the interaction's token.
+func laterContext() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), followupWindow)
+}
