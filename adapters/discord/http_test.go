@@ -167,7 +167,7 @@ func TestAutocomplete(t *testing.T) {
 	}{
 		{cmdAsk, optQuestion, "did deepseek really use fewer gpu", "Did DeepSeek really use fewer GPUs?"},
 		{cmdAsk, optQuestion, "deepsek gpus", "Did DeepSeek really use fewer GPUs?"}, // a typo
-		{cmdAsk, optQuestion, "", ""},                                              // featured questions
+		{cmdAsk, optQuestion, "", ""}, // featured questions
 		{cmdExplain, optTopic, "h8", "H800"},
 		{cmdExplain, optTopic, "jevons", "Jevons paradox"},
 	}
