@@ -30,8 +30,9 @@ func (e *Engine) About() About {
 }
 
 // Suggest returns up to n questions the KB answers well that match what has
-// been typed so far (autocomplete). The last word may be unfinished; typos
-// are read as the nearest word the KB knows.
+// been typed so far (autocomplete). The last word may be unfinished: it is
+// completed from the KB's words; typos are read as the nearest word the KB
+// knows.
 func (e *Engine) Suggest(ctx context.Context, typed string, n int) ([]string, error) {
 	typed = Normalize(typed)
 	if n <= 0 {
@@ -40,18 +41,23 @@ func (e *Engine) Suggest(ctx context.Context, typed string, n int) ([]string, er
 	if strings.TrimSpace(typed) == "" {
 		return firstN(e.about.featured, n), nil
 	}
-	res, err := e.search.Search(ctx, typed, searchDepth)
+	words := strings.Fields(strings.ToLower(typed))
+	last := ""
+	query := typed
+	if !strings.HasSuffix(typed, " ") && len(words) > 0 {
+		last = strings.Trim(words[len(words)-1], "?!.,;:'\"")
+		if c, ok := e.search.(completer); ok && last != "" {
+			query = typed + " " + strings.Join(c.Complete(last, 3), " ")
+		}
+	}
+	res, err := e.search.Search(ctx, query, 2*searchDepth)
 	if err != nil {
 		return nil, err
 	}
-	words := strings.Fields(strings.ToLower(typed))
-	last := ""
-	if !strings.HasSuffix(typed, " ") && len(words) > 0 {
-		last = words[len(words)-1]
-	}
 	type cand struct {
-		text  string
-		score float64
+		text    string
+		overlap int
+		rank    int
 	}
 	var cands []cand
 	seen := make(map[string]bool)
@@ -65,24 +71,29 @@ func (e *Engine) Suggest(ctx context.Context, typed string, n int) ([]string, er
 				continue
 			}
 			seen[key] = true
-			// Rank by entry first, then by how much of what was typed the
-			// question contains, the title before example questions.
-			s := float64(len(res.Hits)-rank) * 10
-			for _, w := range words {
-				if strings.Contains(key, w) {
-					s++
+			// How much of what was typed the question contains, the last
+			// word as a prefix; then the entry's rank, titles first.
+			overlap := 0
+			for _, w := range words[:len(words)-boolInt(last != "")] {
+				if containsWord(key, w) {
+					overlap += 2
 				}
 			}
 			if last != "" && hasWordPrefix(key, last) {
-				s += 2
+				overlap += 2
 			}
 			if i == 0 {
-				s += 0.5
+				overlap++
 			}
-			cands = append(cands, cand{q, s})
+			cands = append(cands, cand{q, overlap, rank})
 		}
 	}
-	sort.SliceStable(cands, func(i, j int) bool { return cands[i].score > cands[j].score })
+	sort.SliceStable(cands, func(i, j int) bool {
+		if cands[i].overlap != cands[j].overlap {
+			return cands[i].overlap > cands[j].overlap
+		}
+		return cands[i].rank < cands[j].rank
+	})
 	out := make([]string, 0, n)
 	for _, c := range cands {
 		if len(out) == n {
@@ -93,8 +104,21 @@ func (e *Engine) Suggest(ctx context.Context, typed string, n int) ([]string, er
 	return out, nil
 }
 
+// completer completes a partly typed word from the KB's words; the
+// knowledge index is one.
+type completer interface {
+	Complete(prefix string, n int) []string
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 func hasWordPrefix(text, prefix string) bool {
-	for _, w := range strings.Fields(text) {
+	for _, w := range strings.FieldsFunc(text, func(r rune) bool { return r == ' ' || r == '?' || r == ',' || r == '.' || r == '!' }) {
 		if strings.HasPrefix(w, prefix) {
 			return true
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"regexp"
 	"strings"
 	"unicode/utf8"
 
@@ -84,7 +85,10 @@ func (e *Engine) Ask(ctx context.Context, q Question) (Answer, error) {
 	if err != nil {
 		return Answer{}, fmt.Errorf("ask %q: %w", truncate(text, 80), err)
 	}
-	a := e.answer(res)
+	a, err := e.answer(ctx, text, res)
+	if err != nil {
+		return Answer{}, fmt.Errorf("ask %q: %w", truncate(text, 80), err)
+	}
 	a.Question = text
 	a = e.summarize(ctx, a)
 	return a, nil
@@ -111,11 +115,17 @@ func (e *Engine) screen(text string) (Answer, bool) {
 
 // answer decides from the search result whether the KB covers the question,
 // and composes the reply.
-func (e *Engine) answer(res knowledge.Result) Answer {
+func (e *Engine) answer(ctx context.Context, text string, res knowledge.Result) (Answer, error) {
 	if len(res.Hits) == 0 || res.TotalWeight() == 0 {
-		return e.decline(ReasonNotCovered, res.Hits)
+		return e.decline(ReasonNotCovered, res.Hits), nil
 	}
 	picked, coverage := pick(res)
+	if picked[0].Entry.Kind != knowledge.Gap && coverage >= e.opts.MinCoverage {
+		var err error
+		if picked, err = e.pickParts(ctx, text, picked); err != nil {
+			return Answer{}, err
+		}
+	}
 	best := picked[0]
 	if best.Entry.Kind == knowledge.Gap {
 		a := e.decline(ReasonGap, res.Hits)
@@ -123,14 +133,77 @@ func (e *Engine) answer(res knowledge.Result) Answer {
 		a.Entries = []string{best.Entry.ID}
 		a.Followups = e.followups(best.Entry.Related, nil, maxFollowups)
 		a.Text = e.declineText(a)
-		return a
+		return a, nil
 	}
 	if coverage < e.opts.MinCoverage {
 		a := e.decline(ReasonNotCovered, res.Hits)
 		a.Confidence = round2(coverage)
-		return a
+		return a, nil
 	}
-	return e.compose(picked, coverage)
+	return e.compose(picked, coverage), nil
+}
+
+// pickParts answers each part of a question that asks several things ("what
+// is X and who says Y?") from its own best entry. Parts the KB covers well
+// replace the whole question's pick; the others keep it.
+func (e *Engine) pickParts(ctx context.Context, text string, picked []knowledge.Hit) ([]knowledge.Hit, error) {
+	parts := splitParts(text)
+	if len(parts) < 2 {
+		return picked, nil
+	}
+	var found []knowledge.Hit
+	for _, p := range parts {
+		res, err := e.search.Search(ctx, p, searchDepth)
+		if err != nil {
+			return nil, err
+		}
+		if len(res.Hits) == 0 || res.TotalWeight() == 0 {
+			continue
+		}
+		best, cov := pick(res)
+		if best[0].Entry.Kind == knowledge.Gap || cov < e.opts.MinCoverage || contains(found, best[0].Entry.ID) {
+			continue
+		}
+		found = append(found, best[0])
+	}
+	switch {
+	case len(found) >= 2:
+		return found[:min(len(found), maxEntries)], nil
+	case len(found) == 1 && !contains(picked, found[0].Entry.ID) && len(picked) < maxEntries:
+		return append(picked, found[0]), nil
+	}
+	return picked, nil
+}
+
+// A new part of a question starts after "?" or ";", or at "and"/"but"/"also"
+// followed by a question word.
+var partBreak = regexp.MustCompile(`(?i)(?:\?\s+|;\s*|,?\s+(?:and|but|also|plus)\s+(?:also\s+)?)(?:what|what's|who|who's|whom|whose|how|why|when|where|which|does|do|did|is|are|was|were|can|could|should|would|will|has|have)\b`)
+
+// splitParts cuts a question into the questions it asks.
+func splitParts(text string) []string {
+	var parts []string
+	start := 0
+	for _, m := range partBreak.FindAllStringIndex(text, maxEntries) {
+		// The question word belongs to the next part: find where it starts.
+		cut := m[0]
+		next := m[1] - len(lastWord(text[m[0]:m[1]]))
+		if p := strings.TrimSpace(text[start:cut]); p != "" {
+			parts = append(parts, p)
+		}
+		start = next
+	}
+	if p := strings.TrimSpace(text[start:]); p != "" {
+		parts = append(parts, p)
+	}
+	return parts
+}
+
+func lastWord(s string) string {
+	f := strings.Fields(s)
+	if len(f) == 0 {
+		return ""
+	}
+	return f[len(f)-1]
 }
 
 // pick chooses the entries that answer the question: the best hit, then

@@ -43,6 +43,7 @@ type Index struct {
 	surface  map[string]string // analyzed term -> a word that analyzes to it
 	filler   map[string]bool   // analyzed terms that carry no meaning
 	terms    []map[string]struct{}
+	words    []string       // every word of the KB, lowercased and sorted, for completion
 	position map[string]int // entry id -> index in kb.entries
 }
 
@@ -140,6 +141,18 @@ func NewIndex(kb *KB) (*Index, error) {
 	if err := idx.Batch(batch); err != nil {
 		return nil, fmt.Errorf("build search index: %w", err)
 	}
+	seenWord := make(map[string]bool)
+	for _, e := range kb.entries {
+		for _, q := range append([]string{e.Title}, e.Questions...) {
+			for _, w := range splitWords(q) {
+				if !seenWord[w.key] {
+					seenWord[w.key] = true
+					ix.words = append(ix.words, w.key)
+				}
+			}
+		}
+	}
+	sort.Strings(ix.words)
 	ix.bleve = idx
 	return ix, nil
 }
@@ -429,17 +442,18 @@ func (ix *Index) correct(term string) (string, bool) {
 	return best, best != ""
 }
 
-// Suggest returns entries whose example questions or titles best match a
-// partly typed question, for autocomplete.
-func (ix *Index) Suggest(ctx context.Context, partial string, limit int) ([]*Entry, error) {
-	res, err := ix.Search(ctx, partial, limit)
-	if err != nil {
-		return nil, err
+// Complete returns up to n words of the KB's questions and titles that
+// start with prefix (case-insensitive), shortest first.
+func (ix *Index) Complete(prefix string, n int) []string {
+	prefix = strings.ToLower(prefix)
+	i := sort.SearchStrings(ix.words, prefix)
+	var out []string
+	for ; i < len(ix.words) && strings.HasPrefix(ix.words[i], prefix); i++ {
+		out = append(out, ix.words[i])
 	}
-	out := make([]*Entry, 0, len(res.Hits))
-	for _, h := range res.Hits {
-		out = append(out, h.Entry)
+	sort.SliceStable(out, func(a, b int) bool { return len(out[a]) < len(out[b]) })
+	if len(out) > n {
+		out = out[:n]
 	}
-	sort.SliceStable(out, func(i, j int) bool { return false })
-	return out, nil
+	return out
 }
