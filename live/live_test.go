@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fsnotify/fsnotify"
+
 	"github.com/explainerbot/explainer/bot"
 	"github.com/explainerbot/explainer/knowledge"
 )
@@ -277,7 +279,8 @@ func TestWatchReloadsOnChange(t *testing.T) {
 	dir := copyKB(t)
 	e := newEngine(t, dir)
 	done := make(chan error, 4)
-	r := &Reloader{Dir: dir, Engine: e, Log: discard(), Done: func(_ int, err error) { done <- err }}
+	msgs := make(chan string, 16)
+	r := &Reloader{Dir: dir, Engine: e, Log: slog.New(msgHandler(msgs)), Done: func(_ int, err error) { done <- err }}
 	ctx, cancel := context.WithCancel(context.Background())
 	watching := make(chan error, 1)
 	go func() { watching <- r.Watch(ctx, 20*time.Millisecond) }()
@@ -287,29 +290,81 @@ func TestWatchReloadsOnChange(t *testing.T) {
 			t.Errorf("Watch = %v", err)
 		}
 	}()
-
-	// The watch is set up asynchronously: keep touching the file until the
-	// first reload reports, then check the change was picked up.
-	rewrite(t, dir, "entries/deepseek-gpus.md", lead, "Per DeepSeek itself, yes")
-	deadline := time.After(20 * time.Second)
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
-	for {
+	timeout := time.After(20 * time.Second)
+	for msg := ""; msg != "watching the knowledge base for changes"; {
 		select {
-		case err := <-done:
-			if err != nil {
-				t.Fatalf("reload: %v", err)
-			}
-			if a := ask(t, e, headline); !strings.HasPrefix(a.Lead, "Per DeepSeek itself") {
-				t.Fatalf("lead after the watcher's reload = %q", a.Lead)
-			}
-			return
-		case <-tick.C:
-			now := time.Now()
-			os.Chtimes(filepath.Join(dir, "entries/deepseek-gpus.md"), now, now)
-			os.WriteFile(filepath.Join(dir, "entries", "touch.txt"), []byte(now.String()), 0o644)
-		case <-deadline:
-			t.Fatal("no reload 20 s after a change")
+		case msg = <-msgs:
+		case <-timeout:
+			t.Fatal("the watch did not start")
+		}
+	}
+
+	// An editor's swap file changes nothing; the entry does.
+	os.WriteFile(filepath.Join(dir, "entries", ".deepseek-gpus.md.swp"), []byte("x"), 0o644)
+	rewrite(t, dir, "entries/deepseek-gpus.md", lead, "Per DeepSeek itself, yes")
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("reload: %v", err)
+		}
+	case <-timeout:
+		t.Fatal("no reload 20 s after a change")
+	}
+	if a := ask(t, e, headline); !strings.HasPrefix(a.Lead, "Per DeepSeek itself") {
+		t.Fatalf("lead after the watcher's reload = %q", a.Lead)
+	}
+
+	// A new folder under the knowledge base is watched too.
+	sub := filepath.Join(dir, "entries", "drafts")
+	if err := os.Mkdir(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-done:
+	case <-timeout:
+		t.Fatal("no reload after a folder was made")
+	}
+	os.WriteFile(filepath.Join(sub, "note.txt"), []byte("x"), 0o644)
+	select {
+	case <-done:
+	case <-timeout:
+		t.Fatal("no reload after a change in a new folder")
+	}
+}
+
+// msgHandler sends each log message to ch.
+type msgHandler chan string
+
+func (h msgHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h msgHandler) Handle(_ context.Context, r slog.Record) error {
+	select {
+	case h <- r.Message:
+	default:
+	}
+	return nil
+}
+func (h msgHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h msgHandler) WithGroup(string) slog.Handler      { return h }
+
+func TestRelevant(t *testing.T) {
+	tests := []struct {
+		name string
+		op   fsnotify.Op
+		want bool
+	}{
+		{"kb/entries/a.md", fsnotify.Write, true},
+		{"kb/entries/a.md", fsnotify.Create, true},
+		{"kb/entries/a.md", fsnotify.Rename, true},
+		{"kb/entries/a.md", fsnotify.Remove, true},
+		{"kb/entries/a.md", fsnotify.Chmod, false},
+		{"kb/entries/.a.md.swp", fsnotify.Write, false},
+		{"kb/entries/a.md~", fsnotify.Write, false},
+		{"kb/entries/#a.md#", fsnotify.Write, false},
+		{"kb/vocabulary.yaml", fsnotify.Write | fsnotify.Chmod, true},
+	}
+	for _, tt := range tests {
+		if got := relevant(fsnotify.Event{Name: tt.name, Op: tt.op}); got != tt.want {
+			t.Errorf("relevant(%s %s) = %v, want %v", tt.op, tt.name, got, tt.want)
 		}
 	}
 }
@@ -330,6 +385,7 @@ func BenchmarkAsk(b *testing.B) {
 	}
 	e := New(ix, bot.Options{})
 	defer e.Close()
+	b.ResetTimer()
 	qs := []string{headline, "what is the H800?", "why did nvidia stock drop", "what is jevons paradox", "who is gary marcus", "should I buy nvidia"}
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {

@@ -66,6 +66,7 @@ func (r *Reloader) Watch(ctx context.Context, debounce time.Duration) error {
 	if err := addTree(w, r.Dir); err != nil {
 		return err
 	}
+	r.Log.Info("watching the knowledge base for changes", "dir", r.Dir)
 	timer := time.NewTimer(debounce)
 	timer.Stop()
 	for {

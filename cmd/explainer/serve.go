@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -91,6 +92,7 @@ settings are present. Settings come from the environment and the env file
 	var k kbFlags
 	k.register(fs, c.env)
 	envFile := fs.String("env-file", ".env", "read settings from this `file` when it exists; the environment wins")
+	pprofAddr := fs.String("pprof", "", "serve Go profiles (net/http/pprof) on this separate `address`, e.g. 127.0.0.1:6060; keep it private")
 	args, err := parseFlags(fs, c.args)
 	if err != nil {
 		return err
@@ -159,6 +161,14 @@ settings are present. Settings come from the environment and the env file
 	}
 	s := &server{deps: deps, registry: reg, platforms: ps,
 		limiter: httpapi.NewLimiter(cfg.RateLimit, cfg.RateBurst)}
+	if *pprofAddr != "" {
+		stop, err := servePprof(*pprofAddr, log)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer stop()
+	}
 	return s.serve(ctx, ln)
 }
 
@@ -404,4 +414,23 @@ func pageURL(addr net.Addr) string {
 		host = "localhost"
 	}
 	return "http://" + net.JoinHostPort(host, port) + "/"
+}
+
+// servePprof serves Go's profiles on their own listener, apart from the
+// public routes.
+func servePprof(addr string, log *slog.Logger) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("--pprof: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	log.Info("profiles served", "url", "http://"+ln.Addr().String()+"/debug/pprof/")
+	return func() { srv.Close() }, nil
 }

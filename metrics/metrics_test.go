@@ -1,0 +1,174 @@
+package metrics
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/explainerbot/explainer/bot"
+)
+
+type fakeAsker func(q bot.Question) (bot.Answer, error)
+
+func (f fakeAsker) Ask(_ context.Context, q bot.Question) (bot.Answer, error) { return f(q) }
+
+// value finds one sample: a counter's or gauge's value, or a histogram's
+// count.
+func value(t *testing.T, reg *prometheus.Registry, name string, labels map[string]string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			if !matches(m, labels) {
+				continue
+			}
+			switch {
+			case m.Counter != nil:
+				return m.Counter.GetValue()
+			case m.Gauge != nil:
+				return m.Gauge.GetValue()
+			case m.Histogram != nil:
+				return float64(m.Histogram.GetSampleCount())
+			}
+		}
+	}
+	return 0
+}
+
+func matches(m *dto.Metric, labels map[string]string) bool {
+	if len(m.GetLabel()) != len(labels) {
+		return false
+	}
+	for _, l := range m.GetLabel() {
+		if labels[l.GetName()] != l.GetValue() {
+			return false
+		}
+	}
+	return true
+}
+
+func TestAskerCountsEveryQuestion(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m := New(reg)
+	asker := m.Asker(fakeAsker(func(q bot.Question) (bot.Answer, error) {
+		switch q.Text {
+		case "fail":
+			return bot.Answer{}, errors.New("search failed")
+		case "advice":
+			return bot.Answer{Reason: bot.ReasonAdvice}, nil
+		case "unknown":
+			return bot.Answer{Reason: bot.ReasonNotCovered}, nil
+		}
+		return bot.Answer{Answered: true, Lead: "yes"}, nil
+	}))
+	asks := []struct{ text, platform string }{
+		{"gpus", bot.PlatformSlack}, {"gpus", bot.PlatformSlack}, {"gpus", bot.PlatformDiscord},
+		{"advice", bot.PlatformSlack}, {"unknown", bot.PlatformWeb}, {"fail", bot.PlatformAPI}, {"gpus", ""},
+	}
+	for _, a := range asks {
+		ans, err := asker.Ask(context.Background(), bot.Question{Text: a.text, Platform: a.platform})
+		if (a.text == "fail") != (err != nil) || (a.text == "gpus" && ans.Lead != "yes") {
+			t.Fatalf("the decorator changed the answer to %q: %+v %v", a.text, ans, err)
+		}
+	}
+	tests := []struct {
+		name   string
+		labels map[string]string
+		want   float64
+	}{
+		{"explainer_questions_total", map[string]string{"platform": "slack", "outcome": "answered"}, 2},
+		{"explainer_questions_total", map[string]string{"platform": "slack", "outcome": "declined"}, 1},
+		{"explainer_questions_total", map[string]string{"platform": "discord", "outcome": "answered"}, 1},
+		{"explainer_questions_total", map[string]string{"platform": "web", "outcome": "declined"}, 1},
+		{"explainer_questions_total", map[string]string{"platform": "api", "outcome": "error"}, 1},
+		{"explainer_questions_total", map[string]string{"platform": "unknown", "outcome": "answered"}, 1},
+		{"explainer_declines_total", map[string]string{"platform": "slack", "reason": "advice"}, 1},
+		{"explainer_declines_total", map[string]string{"platform": "web", "reason": "not_covered"}, 1},
+		{"explainer_errors_total", map[string]string{"platform": "api"}, 1},
+		{"explainer_answer_duration_seconds", map[string]string{"platform": "slack"}, 3},
+		{"explainer_answer_duration_seconds", map[string]string{"platform": "api"}, 1},
+	}
+	for _, tt := range tests {
+		if got := value(t, reg, tt.name, tt.labels); got != tt.want {
+			t.Errorf("%s%v = %v, want %v", tt.name, tt.labels, got, tt.want)
+		}
+	}
+}
+
+func TestLatencyIsObserved(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m := New(reg)
+	m.Observe(bot.PlatformWeb, 3*time.Millisecond, bot.Answer{Answered: true}, nil)
+	mfs, _ := reg.Gather()
+	for _, mf := range mfs {
+		if mf.GetName() == "explainer_answer_duration_seconds" {
+			h := mf.GetMetric()[0].GetHistogram()
+			if h.GetSampleSum() != 0.003 {
+				t.Errorf("latency sum = %v, want 0.003", h.GetSampleSum())
+			}
+			return
+		}
+	}
+	t.Error("no latency histogram")
+}
+
+func TestOperationsCounters(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m := New(reg)
+	m.RateLimited("ask")
+	m.RateLimited("ask")
+	m.Panic()
+	m.Loaded(50)
+	m.Reloaded(0, errors.New("broken"))
+	m.Reloaded(51, nil)
+	tests := []struct {
+		name   string
+		labels map[string]string
+		want   float64
+	}{
+		{"explainer_rate_limited_total", map[string]string{"route": "ask"}, 2},
+		{"explainer_panics_total", nil, 1},
+		{"explainer_kb_reloads_total", map[string]string{"result": "error"}, 1},
+		{"explainer_kb_reloads_total", map[string]string{"result": "ok"}, 1},
+		{"explainer_kb_entries", nil, 51},
+	}
+	for _, tt := range tests {
+		if got := value(t, reg, tt.name, tt.labels); got != tt.want {
+			t.Errorf("%s%v = %v, want %v", tt.name, tt.labels, got, tt.want)
+		}
+	}
+}
+
+func TestRegistersOnTheGivenRegistryOnly(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	New(reg)
+	New(prometheus.NewRegistry()) // a second instance elsewhere is fine
+	defer func() {
+		if recover() == nil {
+			t.Error("registering twice on one registry did not panic")
+		}
+	}()
+	New(reg)
+}
+
+func BenchmarkAsker(b *testing.B) {
+	m := New(prometheus.NewRegistry())
+	asker := m.Asker(fakeAsker(func(bot.Question) (bot.Answer, error) { return bot.Answer{Answered: true}, nil }))
+	q := bot.Question{Text: "gpus", Platform: bot.PlatformSlack}
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			asker.Ask(context.Background(), q)
+		}
+	})
+}
