@@ -9,6 +9,8 @@ import (
 
 	"github.com/explainerbot/explainer/adapters/terminal"
 	"github.com/explainerbot/explainer/bot"
+	"github.com/explainerbot/explainer/config"
+	"github.com/explainerbot/explainer/llm"
 )
 
 func runAsk(ctx context.Context, c cli) error {
@@ -30,7 +32,12 @@ func runAsk(ctx context.Context, c cli) error {
 		return err
 	}
 	defer ix.Close()
-	eng := k.engine(ix)
+	opts, err := summaryOptions(c)
+	if err != nil {
+		return err
+	}
+	opts.MinCoverage = k.minCoverage
+	eng := bot.New(ix, opts)
 
 	if question == "" {
 		return askLines(ctx, eng, c)
@@ -72,4 +79,31 @@ func askLines(ctx context.Context, eng *bot.Engine, c cli) error {
 		return fmt.Errorf("read questions: %w", err)
 	}
 	return nil
+}
+
+// summaryOptions sets up the LLM summarizer when the LLM settings ask for
+// one (LLM_BASE_URL, LLM_MODEL...). Only those settings, and LOG_*, are
+// read: a half-configured Slack or Discord must not stop ask.
+func summaryOptions(c cli) (bot.Options, error) {
+	environ := make(map[string]string)
+	for _, name := range config.Variables() {
+		if strings.HasPrefix(name, "LLM_") || strings.HasPrefix(name, "LOG_") || name == "OPENAI_API_KEY" {
+			if v, ok := c.env.lookup(name); ok {
+				environ[name] = v
+			}
+		}
+	}
+	cfg, err := config.Load(environ)
+	if err != nil {
+		return bot.Options{}, err
+	}
+	if !cfg.LLMEnabled() {
+		return bot.Options{}, nil
+	}
+	log := newLogger(cfg, c.stderr)
+	s, err := llm.New(llm.FromSettings(cfg), log)
+	if err != nil {
+		return bot.Options{}, err
+	}
+	return bot.Options{Summarizer: s, Logger: log}, nil
 }
