@@ -139,9 +139,15 @@ function renderAnswer(q, a) {
       "Points marked disputed are claims someone in the sources contests: read them as claims, not facts."));
   }
   if (a.sources && a.sources.length) {
-    const ul = el("ul");
+    // One line per entry, with every paragraph it cites.
+    const byEntry = new Map();
     for (const s of a.sources) {
-      ul.append(el("li", {}, el("a", { href: "#/kb/" + encodeURIComponent(s.entry) }, s.title), " \u00b7 ", s.ref));
+      if (!byEntry.has(s.entry)) byEntry.set(s.entry, { title: s.title, refs: [] });
+      byEntry.get(s.entry).refs.push(s.ref);
+    }
+    const ul = el("ul");
+    for (const [id, s] of byEntry) {
+      ul.append(el("li", {}, el("a", { href: "#/kb/" + encodeURIComponent(id) }, s.title), " \u00b7 ", s.refs.join("; ")));
     }
     parts.push(el("section", { class: "sources" }, el("h3", {}, "Sources"), ul));
   }
@@ -226,7 +232,7 @@ async function showEntry(id) {
     parts.push(el("ul", { class: "points" }, ...e.points.map((p) =>
       el("li", { class: "point standing-" + p.standing }, badge(p.standing), " ",
         el("span", { class: "text" }, p.text), " ", el("span", { class: "by" }, "\u2014 " + p.by),
-        el("span", { class: "cite" }, " (" + p.source + ")")))));
+        p.source !== p.by && el("span", { class: "cite" }, " (" + p.source + ")")))));
   }
   if (e.questions.length) {
     parts.push(el("h3", {}, "People ask"));
