@@ -441,8 +441,7 @@ warns warned expects sees told wrote writes notes noted`)
 var ownWords = wordSet(`figures figure account numbers estimates estimate words telling view`)
 
 // assertWords vouch for what a sentence says.
-var assertWords = wordSet(`indeed definitely certainly undoubtedly confirmed confirms proven proved verified actually
-true fact facts`)
+var assertWords = wordSet(`indeed definitely certainly undoubtedly confirmed confirms proven proved verified fact facts`)
 
 // negations, up to three words before, turn an assertion into a hedge:
 // "has not been independently verified".

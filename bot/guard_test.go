@@ -44,16 +44,24 @@ const (
 	qDrop    = "why did nvidia stock fall?"          // p1-p3 facts: 17%, nearly $600 billion, V3 and R1; p4 background: 27 January 2025
 	qJevons  = "what is jevons paradox?"             // p1 fact; p2 background: Jevons, 1865; p3 opinion
 	qWang    = "who is alexandr wang?"               // p1 fact; p2 claim; p3 background
+	qZhang   = "who is Angela Zhang?"                // p1 fact; p2 opinion (Zhang, in the FT); p3 background
+	qBadNews = "is deepseek bad news for nvidia?"    // p1-p4 opinions of the article
+	qH800    = "what is the H800?"                   // p1 fact; p2 disputed (DeepSeek); p3, p4 background
+	qGroq    = "what are inference chips?"           // p1 fact; p2, p3 background
 	fluentOK = "By DeepSeek's own account, it trained its models on about 10,000 older Nvidia A100 GPUs plus export-compliant H800 chips [p1][p2]. The article does not confirm these figures [p3], and Scale AI's CEO Alexandr Wang suspects DeepSeek has far more advanced Nvidia chips than it has disclosed [p4]."
 )
 
 func TestGuard(t *testing.T) {
 	e := kbEngine(t, Options{})
 	points := map[string][]Point{
-		qGPUs:   answered(t, e, qGPUs, "deepseek-gpus").Points,
-		qDrop:   answered(t, e, qDrop, "nvidia-drop").Points,
-		qJevons: answered(t, e, qJevons, "jevons-paradox").Points,
-		qWang:   answered(t, e, qWang, "alexandr-wang").Points,
+		qGPUs:    answered(t, e, qGPUs, "deepseek-gpus").Points,
+		qDrop:    answered(t, e, qDrop, "nvidia-drop").Points,
+		qJevons:  answered(t, e, qJevons, "jevons-paradox").Points,
+		qWang:    answered(t, e, qWang, "alexandr-wang").Points,
+		qZhang:   answered(t, e, qZhang, "angela-zhang").Points,
+		qBadNews: answered(t, e, qBadNews, "bad-news-for-nvidia").Points,
+		qH800:    answered(t, e, qH800, "h800").Points,
+		qGroq:    answered(t, e, qGroq, "groq").Points,
 	}
 	tests := []struct {
 		name     string
@@ -74,6 +82,10 @@ func TestGuard(t *testing.T) {
 		{"citation after the stop", qDrop, "Nvidia fell almost 17%. [p1] It lost nearly $600 billion. [p2]", ""},
 		{"opinion hedged", qJevons, "The article explains the paradox as efficiency raising total use [p1]; applied to AI, cheaper models could mean more demand for computing power [p3].", ""},
 		{"background with its year", qJevons, "It is named after William Stanley Jevons, who noted in 1865 that better steam engines made Britain burn more coal [p2].", ""},
+		{"opinion in its own words", qZhang, "Angela Zhang of the University of Southern California argued in the Financial Times that US limits on chips have actually spurred innovation in China [p1][p2].", ""},
+		{"opinions hedged", qBadNews, "The article argues that talk of Nvidia's downfall may be hasty [p1]. Cheaper AI could raise demand for chips, by the Jevons paradox [p2], and while rivals may gain in inference, CUDA keeps developers close [p3].", ""},
+		{"fact shares a code with a disputed point", qH800, "The H800 is an Nvidia chip designed to comply with US export rules, a cut-down H100 made for the Chinese market [p1][p3]. DeepSeek says it used H800s alongside older A100s [p2].", ""},
+		{"names with inner capitals", qGroq, "Groq, a US startup, designs LPUs for running AI models [p2]; it is unrelated to Grok, the chatbot from Elon Musk's xAI [p3].", ""},
 		{"alias of a grounded person", qWang, "Alex Wang, Scale AI's CEO, is among those suggesting DeepSeek may have more advanced chips than it disclosed [p1][p2].", ""},
 
 		// Invented numbers, amounts, dates and products.
@@ -108,6 +120,7 @@ func TestGuard(t *testing.T) {
 		{"hedged then asserted", qGPUs, "DeepSeek says it had 10,000 A100s, and that is confirmed [p1].", RuleAttribution},
 		{"claim as fact", qGPUs, "DeepSeek has far more advanced Nvidia chips than it has disclosed [p4].", RuleAttribution},
 		{"claim as fact, cited elsewhere", qGPUs, "In truth DeepSeek has far more advanced Nvidia chips than it disclosed [p3].", RuleAttribution},
+		{"disputed use of A100s as fact", qH800, "The H800 is a cut-down H100 [p3], and DeepSeek trained on H800s and older A100s [p2].", RuleAttribution},
 		{"opinion as fact", qJevons, "Cheaper AI models will lead to many more uses and more demand for computing power [p3].", RuleAttribution},
 
 		// Format.
