@@ -558,44 +558,40 @@ type token struct {
 // ("DeepSeek-V3" is DeepSeek and V3); dots, apostrophes and thousands
 // commas inside a word or number keep it whole ("U.S.", "5.6", "10,000").
 func tokenize(s string) []token {
-	var out []token
-	rs := []rune(s)
+	out := make([]token, 0, len(s)/6+1)
 	start := true
-	for i := 0; i < len(rs); {
-		r := rs[i]
+	prev := ' ' // the rune before i
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
 		if !isAlnum(r) {
 			switch r {
-			case ':', '“', '«':
+			case ':', '“', '«', '.', '!', '?':
 				start = true
 			case '"':
-				if i == 0 || unicode.IsSpace(rs[i-1]) {
+				if unicode.IsSpace(prev) {
 					start = true
 				}
-			case '.', '!', '?':
-				start = true
 			}
-			i++
+			prev = r
+			i += size
 			continue
 		}
-		j := i + 1
-		for j < len(rs) {
-			if isAlnum(rs[j]) {
-				j++
+		j := i + size
+		for j < len(s) {
+			c, n := utf8.DecodeRuneInString(s[j:])
+			if isAlnum(c) {
+				j += n
 				continue
 			}
-			if j+1 < len(rs) && isAlnum(rs[j+1]) {
-				if rs[j] == '.' || rs[j] == '\'' || rs[j] == '’' {
-					j++
-					continue
-				}
-				if rs[j] == ',' && thousandsGroup(rs, j) {
-					j++
+			if next, _ := utf8.DecodeRuneInString(s[j+n:]); j+n < len(s) && isAlnum(next) {
+				if c == '.' || c == '\'' || c == '’' || c == ',' && thousandsGroup(s, j) {
+					j += n
 					continue
 				}
 			}
 			break
 		}
-		text := string(rs[i:j])
+		text := s[i:j]
 		for _, p := range []string{"'s", "’s", "'", "’"} {
 			if len(text) > len(p) && strings.HasSuffix(text, p) {
 				text = strings.TrimSuffix(text, p)
@@ -603,31 +599,32 @@ func tokenize(s string) []token {
 			}
 		}
 		word := strings.ReplaceAll(strings.ToLower(text), "’", "'")
-		if strings.IndexFunc(word, unicode.IsLetter) >= 0 {
+		if strings.Contains(word, ".") && strings.IndexFunc(word, unicode.IsLetter) >= 0 {
 			word = strings.ReplaceAll(word, ".", "") // U.S. -> us; 5.6 stays
 		}
-		t := token{text: text, word: word, start: start}
-		t.pct = j < len(rs) && rs[j] == '%'
-		out = append(out, t)
+		out = append(out, token{text: text, word: word, start: start, pct: j < len(s) && s[j] == '%'})
 		start = false
+		prev, _ = utf8.DecodeLastRuneInString(s[:j])
 		i = j
 	}
 	return out
 }
 
-// thousandsGroup reports whether the comma at rs[j] separates thousands:
-// a digit before it and exactly three digits after it.
-func thousandsGroup(rs []rune, j int) bool {
-	if j == 0 || !unicode.IsDigit(rs[j-1]) {
+// thousandsGroup reports whether the comma at s[j] separates thousands: a
+// digit before it and exactly three digits after it.
+func thousandsGroup(s string, j int) bool {
+	if j == 0 || !isASCIIDigit(s[j-1]) || j+3 >= len(s) {
 		return false
 	}
 	for k := j + 1; k <= j+3; k++ {
-		if k >= len(rs) || !unicode.IsDigit(rs[k]) {
+		if !isASCIIDigit(s[k]) {
 			return false
 		}
 	}
-	return j+4 >= len(rs) || !unicode.IsDigit(rs[j+4])
+	return j+4 >= len(s) || !isASCIIDigit(s[j+4])
 }
+
+func isASCIIDigit(b byte) bool { return b >= '0' && b <= '9' }
 
 func isAlnum(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
 
