@@ -319,6 +319,26 @@ func TestRetriesOnlyWhenTheDeadlineAllows(t *testing.T) {
 	})
 }
 
+// Errors are logged, but never with the key, even when the server quotes
+// it.
+func TestErrorsNeverCarryTheKey(t *testing.T) {
+	const key = "sk-test-key-0123456789"
+	for _, status := range []int{http.StatusUnauthorized, http.StatusBadRequest, http.StatusInternalServerError} {
+		fake := newFakeOpenAI(t, fails(status, `{"error":{"message":"Incorrect API key provided: `+key+`, or sk-tes**********6789","type":"invalid_request_error"}}`))
+		s := newSetup(t, llm.Config{BaseURL: fake.URL(), APIKey: key, Model: "test-model", Timeout: 300 * time.Millisecond})
+		s.ask(t, false)
+		if o := s.outcomes.last(t); strings.Contains(o.Detail, key) || strings.Contains(s.logs.String(), key) {
+			t.Errorf("HTTP %d: the key reached the logs: %s", status, s.logs)
+		}
+		if status == http.StatusUnauthorized && strings.Contains(s.logs.String(), "sk-tes") {
+			t.Errorf("HTTP 401: part of the key reached the logs: %s", s.logs)
+		}
+		if !strings.Contains(s.logs.String(), "summarizer failed") {
+			t.Errorf("HTTP %d: the failure was not logged: %s", status, s.logs)
+		}
+	}
+}
+
 func TestInjectionIsDeclinedBeforeTheModel(t *testing.T) {
 	fake := newFakeOpenAI(t, says(faithful))
 	s := newSetup(t, llm.Config{BaseURL: fake.URL(), Model: "test-model"})

@@ -75,6 +75,9 @@ func classify(ctx context.Context, err error, retryAfter time.Duration) *Error {
 		return &Error{Reason: ReasonRateLimited, Status: status, RetryAfter: retryAfter, Err: err}
 	case status >= 500:
 		return &Error{Reason: ReasonServerError, Status: status, RetryAfter: retryAfter, Err: err}
+	case status == http.StatusUnauthorized || status == http.StatusForbidden:
+		// The message may quote part of the key.
+		return &Error{Reason: ReasonClientError, Status: status, Err: errors.New("the server refused the API key (check LLM_API_KEY)")}
 	case status >= 400:
 		return &Error{Reason: ReasonClientError, Status: status, Err: err}
 	case status != 0:

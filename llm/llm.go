@@ -225,6 +225,9 @@ func (c *Client) Summarize(ctx context.Context, b bot.Brief, partial func(string
 			return text, nil
 		}
 		e := classify(ctx, err, hint.after)
+		if k := c.cfg.APIKey; k != "" && strings.Contains(e.Err.Error(), k) {
+			e.Err = errors.New(strings.ReplaceAll(e.Err.Error(), k, "[redacted]"))
+		}
 		wait, ok := c.retryWait(ctx, e, attempt, shown)
 		if !ok {
 			c.failures.Add(1)
