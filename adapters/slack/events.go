@@ -131,6 +131,7 @@ var markup = regexp.MustCompile(`<([^<>]*)>`)
 // bot's mention removed, other mentions, channels and links by their
 // labels, entities unescaped, spaces collapsed.
 func plainText(text, botUser string) string {
+	text = removeMention(text, botUser)
 	text = markup.ReplaceAllStringFunc(text, func(m string) string {
 		inner := m[1 : len(m)-1]
 		ref, label, _ := strings.Cut(inner, "|")
@@ -163,6 +164,34 @@ func plainText(text, botUser string) string {
 	text = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&").Replace(text)
 	text = strings.Join(strings.Fields(text), " ")
 	return strings.TrimLeft(text, ",:;-–— ")
+}
+
+// removeMention removes the bot's mentions from text, with the comma or
+// colon that follows one ("@explainer, why...").
+func removeMention(text, botUser string) string {
+	if botUser == "" {
+		return text
+	}
+	open := "<@" + botUser
+	var b strings.Builder
+	for {
+		i := strings.Index(text, open)
+		if i < 0 {
+			b.WriteString(text)
+			return b.String()
+		}
+		end := strings.IndexByte(text[i:], '>')
+		next := text[i+len(open):]
+		if end < 0 || (next[0] != '>' && next[0] != '|') {
+			b.WriteString(text[:i+len(open)])
+			text = next
+			continue
+		}
+		b.WriteString(text[:i])
+		b.WriteString(" ")
+		text = strings.TrimLeft(text[i+end+1:], " ")
+		text = strings.TrimPrefix(strings.TrimPrefix(strings.TrimPrefix(text, ","), ":"), ";")
+	}
 }
 
 // leadingMention matches a user mention that opens a message.

@@ -85,7 +85,13 @@ func newFakeSlack(t *testing.T) *fakeSlack {
 	return f
 }
 
-func (f *fakeSlack) apiURL() string               { return f.srv.URL + "/api/" }
+func (f *fakeSlack) setPostHook(hook func(w http.ResponseWriter, method string, n int) bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.postHook = hook
+}
+
+func (f *fakeSlack) apiURL() string                  { return f.srv.URL + "/api/" }
 func (f *fakeSlack) responseURLFor(id string) string { return f.srv.URL + "/response/" + id }
 
 func (f *fakeSlack) count(method string) int {
@@ -246,7 +252,8 @@ type socketAck struct {
 	Payload    json.RawMessage `json:"payload"`
 }
 
-var upgrader = websocket.Upgrader{}
+// upgrader accepts the Origin slack-go dials with, as Slack does.
+var upgrader = websocket.Upgrader{CheckOrigin: func(r *http.Request) bool { return r.Header.Get("Origin") == "https://api.slack.com" }}
 
 func (f *fakeSlack) socket(w http.ResponseWriter, r *http.Request) {
 	if !strings.HasPrefix(r.URL.Query().Get("ticket"), "secret-ticket-") {
@@ -453,6 +460,14 @@ func (f *fakeAsker) Ask(ctx context.Context, q bot.Question) (bot.Answer, error)
 		Followups: []string{"What is the H800?", "What is the A100?"},
 		Entries:   []string{"e1"}, Confidence: 1,
 	}, nil
+}
+
+// hold makes Ask wait until the returned channel is closed.
+func (f *fakeAsker) hold() chan struct{} {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.block = make(chan struct{})
+	return f.block
 }
 
 func (f *fakeAsker) About() bot.About {

@@ -228,7 +228,9 @@ func TestThumbsUpIsRecordedAndAcknowledgedPrivately(t *testing.T) {
 
 func TestFeedbackStoreFailureIsToldToTheVoter(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
+	h.fb.mu.Lock()
 	h.fb.fail = true
+	h.fb.mu.Unlock()
 	value := fitValue("q", func(q string) any { return voteValue{Q: q, E: []string{"e1"}} })
 	h.click(blockAction("UBEN", "C1", "1700000071.000100", "", false, actionVoteDown, value, h.slack.responseURLFor("r10"), "trigA"))
 	if ack := h.slack.next(t); !strings.Contains(ack.Text, "couldn't record") {
@@ -359,7 +361,7 @@ func TestEngineErrorGetsAnApology(t *testing.T) {
 
 func TestBusyEventsAreRefusedUnseenSoSlackRetries(t *testing.T) {
 	h := newHarness(t, harnessOpts{cfg: func(c *Config) { c.MaxPending = 1 }})
-	h.asker.block = make(chan struct{})
+	release := h.asker.hold()
 	first := callback("EvB1", mention("C1", "UANA", "1700000101.000100", "", "<@UBOT> one"))
 	second := callback("EvB2", mention("C1", "UANA", "1700000102.000100", "", "<@UBOT> two"))
 	if got := h.event(first, nil); got != http.StatusOK {
@@ -372,7 +374,7 @@ func TestBusyEventsAreRefusedUnseenSoSlackRetries(t *testing.T) {
 	if status != http.StatusOK || !strings.Contains(body, "ephemeral") || !strings.Contains(body, "lot of questions") {
 		t.Errorf("busy command answer %d %s", status, body)
 	}
-	close(h.asker.block)
+	close(release)
 	h.idle()
 	// Slack's retry of the refused event is answered.
 	if got := h.event(second, map[string]string{"X-Slack-Retry-Num": "1"}); got != http.StatusOK {

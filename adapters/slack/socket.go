@@ -35,7 +35,9 @@ func (a *Adapter) runSocket(ctx context.Context) error {
 		}
 		var se slackapi.SlackErrorResponse
 		var sc slackapi.StatusCodeError
-		if errors.As(err, &se) && fatalAuth[se.Err] || errors.As(err, &sc) && sc.Code == 404 || err != nil && fatalAuth[err.Error()] {
+		// RunContext returns only when it cannot connect: a refused token
+		// ends here, anything else is tried again.
+		if errors.As(err, &se) && fatalAuth[se.Err] || errors.As(err, &sc) && sc.Code == 404 || fatalAuth[err.Error()] {
 			return fmt.Errorf("slack: app token refused: %w", err)
 		}
 		a.setSocket(false)

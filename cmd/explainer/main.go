@@ -54,6 +54,7 @@ func commands() map[string]command {
 		"kb":    {"lint, list or show knowledge base entries", runKB},
 		"eval":  {"score the bot on a file of labelled questions", runEval},
 		"serve": {"serve the JSON API, the web page, metrics and the chat platforms", runServe},
+		"slack": {"print the Slack app manifest to create the app from", runSlack},
 	}
 }
 

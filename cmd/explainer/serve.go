@@ -63,7 +63,11 @@ type serveDeps struct {
 // and for each platform left off, why.
 func buildPlatforms(_ context.Context, d serveDeps) (ps []platform, off []string, err error) {
 	if d.Config.SlackEnabled() {
-		off = append(off, "slack: off: this build does not include the Slack adapter")
+		p, err := newSlack(d)
+		if err != nil {
+			return nil, nil, err
+		}
+		ps = append(ps, p)
 	} else {
 		off = append(off, "slack: off: set SLACK_BOT_TOKEN and SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP)")
 	}
