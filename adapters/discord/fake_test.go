@@ -37,6 +37,7 @@ type fakeDiscord struct {
 	// Gateway.
 	conn       *gwConn
 	seq        int64
+	events     []gwPayload // dispatched in this session, for RESUME to replay
 	session    string
 	sessions   int
 	identifies []identify
@@ -72,7 +73,7 @@ type resume struct {
 func newFakeDiscord(t testing.TB) *fakeDiscord {
 	f := &fakeDiscord{
 		t: t, token: "test-bot-token", appID: "900000000000000001", botID: "900000000000000002",
-		heartbeatMS: 100,
+		heartbeatMS: 500,
 		changed:     make(chan struct{}),
 		limits:      make(map[string]*rateLimit),
 		acked:       make(map[string]bool),
@@ -137,7 +138,10 @@ func waitUntil[T any](f *fakeDiscord, cond func() (T, bool)) T {
 		select {
 		case <-ch:
 		case <-deadline.C:
-			f.t.Fatalf("fake Discord: condition not met in time")
+			f.mu.Lock()
+			f.t.Errorf("fake Discord: condition not met in time; %d calls accepted, %d refused", len(f.calls), len(f.refused))
+			f.mu.Unlock()
+			f.t.FailNow()
 		}
 	}
 }
@@ -418,6 +422,7 @@ func (f *fakeDiscord) gateway(w http.ResponseWriter, r *http.Request) {
 			f.sessions++
 			f.session = fmt.Sprintf("session-%d", f.sessions)
 			f.seq = 1
+			f.events = nil
 			gc.send(map[string]any{"op": 0, "t": "READY", "s": f.seq, "d": map[string]any{
 				"v": 10, "session_id": f.session, "resume_gateway_url": "ws://" + f.srv.Listener.Addr().String() + "/gw",
 				"user":        map[string]any{"id": f.botID, "username": "explainer", "discriminator": "0", "bot": true},
@@ -431,10 +436,16 @@ func (f *fakeDiscord) gateway(w http.ResponseWriter, r *http.Request) {
 			json.Unmarshal(first.D, &rs)
 			f.resumes = append(f.resumes, rs)
 			f.notify()
-			if rs.SessionID != f.session || rs.Seq != f.seq || strings.TrimPrefix(rs.Token, "Bot ") != f.token {
+			if rs.SessionID != f.session || rs.Seq > f.seq || strings.TrimPrefix(rs.Token, "Bot ") != f.token {
 				// Not resumable: Invalid Session (d=false), then IDENTIFY.
 				gc.send(map[string]any{"op": 9, "d": false})
 				break
+			}
+			// Replay what the bot missed, then RESUMED.
+			for _, e := range f.events {
+				if *e.S > rs.Seq {
+					gc.send(e)
+				}
 			}
 			f.seq++
 			gc.send(map[string]any{"op": 0, "t": "RESUMED", "s": f.seq, "d": map[string]any{}})
@@ -484,7 +495,8 @@ func (f *fakeDiscord) connected(n int) string {
 	})
 }
 
-// dispatch sends an event to the connected bot.
+// dispatch sends an event to the bot: at once when it is connected, else
+// when it resumes, as Discord does.
 func (f *fakeDiscord) dispatch(event string, d any) {
 	f.t.Helper()
 	data, err := json.Marshal(d)
@@ -493,13 +505,12 @@ func (f *fakeDiscord) dispatch(event string, d any) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.conn == nil {
-		f.t.Fatalf("dispatch %s: no gateway connection", event)
-	}
 	f.seq++
 	s := f.seq
-	if err := f.conn.send(gwPayload{Op: 0, T: event, S: &s, D: data}); err != nil {
-		f.t.Fatalf("dispatch %s: %v", event, err)
+	e := gwPayload{Op: 0, T: event, S: &s, D: data}
+	f.events = append(f.events, e)
+	if f.conn != nil {
+		f.conn.send(e) // on failure, the bot resumes and gets it then
 	}
 }
 

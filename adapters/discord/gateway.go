@@ -148,7 +148,7 @@ func (g *gateway) onInteraction(_ *discordgo.Session, ic *discordgo.InteractionC
 		defer func() { g.a.recovered(recover(), "gateway interaction", debug.Stack()) }()
 		ctx, cancel := laterContext()
 		defer cancel()
-		rep := g.a.handle(ctx, i)
+		rep := g.a.handle(ctx, i, received)
 		first, cancelFirst := context.WithDeadline(ctx, received.Add(interactionWindow))
 		err := g.a.rest.respond(first, i, rep.first)
 		cancelFirst()

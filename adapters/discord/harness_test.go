@@ -127,6 +127,11 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 	a.Mount(mux)
 	h.srv = httptest.NewServer(mux)
 	t.Cleanup(h.srv.Close)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("adapter log:\n%s", h.logs.String())
+		}
+	})
 	return h
 }
 
@@ -266,6 +271,14 @@ func (h *harness) tryInteract(i map[string]any) (wireCallback, error) {
 	var cb wireCallback
 	if err := json.Unmarshal(data, &cb); err != nil {
 		return wireCallback{}, fmt.Errorf("response: %v\n%s", err, data)
+	}
+	// Discord now knows the interaction's response: edits and follow-ups
+	// may come.
+	if token, ok := i["token"].(string); ok {
+		h.fake.mu.Lock()
+		h.fake.acked[token] = true
+		h.fake.notify()
+		h.fake.mu.Unlock()
 	}
 	switch cb.Type {
 	case 4:

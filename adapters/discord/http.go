@@ -30,6 +30,7 @@ func (a *Adapter) Mount(mux *http.ServeMux) {
 // signature is checked before anything is read from the body, and a stale
 // or future timestamp is refused like a bad signature: 401 either way.
 func (a *Adapter) serveInteraction(w http.ResponseWriter, r *http.Request) {
+	received := time.Now()
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
@@ -62,7 +63,7 @@ func (a *Adapter) serveInteraction(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "interaction already answered", http.StatusConflict)
 		return
 	}
-	rep := a.handle(r.Context(), &i)
+	rep := a.handle(r.Context(), &i, received)
 	out, err := json.Marshal(rep.first)
 	if err != nil {
 		a.log.Error("discord: encode interaction response", "err", err)

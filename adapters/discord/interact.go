@@ -38,9 +38,9 @@ type reply struct {
 	later func(ctx context.Context)
 }
 
-// handle works out the reply to an interaction. A panic is recovered and
+// handle works out the reply to an interaction received at received. A panic is recovered and
 // answered with an apology to the person who asked.
-func (a *Adapter) handle(ctx context.Context, i *discordgo.Interaction) (rep reply) {
+func (a *Adapter) handle(ctx context.Context, i *discordgo.Interaction, received time.Time) (rep reply) {
 	defer func() {
 		if a.recovered(recover(), "interaction", debug.Stack()) {
 			rep = reply{first: callback{Type: discordgo.InteractionResponseChannelMessageWithSource, Data: notice(msgFailed)}}
@@ -52,9 +52,9 @@ func (a *Adapter) handle(ctx context.Context, i *discordgo.Interaction) (rep rep
 	case discordgo.InteractionApplicationCommandAutocomplete:
 		return reply{first: a.autocomplete(ctx, i)}
 	case discordgo.InteractionApplicationCommand:
-		return a.command(ctx, i)
+		return a.command(ctx, i, received)
 	case discordgo.InteractionMessageComponent:
-		return a.component(ctx, i)
+		return a.component(ctx, i, received)
 	}
 	return reply{first: message4(notice(msgUnknown))}
 }
@@ -63,17 +63,17 @@ func message4(m message) callback {
 	return callback{Type: discordgo.InteractionResponseChannelMessageWithSource, Data: m}
 }
 
-func (a *Adapter) command(ctx context.Context, i *discordgo.Interaction) reply {
+func (a *Adapter) command(ctx context.Context, i *discordgo.Interaction, received time.Time) reply {
 	data := i.ApplicationCommandData()
 	switch data.Name {
 	case cmdAsk:
 		q := strings.TrimSpace(option(data.Options, optQuestion))
-		return a.answer(ctx, i, q, func(ctx context.Context) (bot.Answer, error) {
+		return a.answer(ctx, i, received, q, func(ctx context.Context) (bot.Answer, error) {
 			return a.deps.Asker.Ask(ctx, question(i, q))
 		})
 	case cmdExplain:
 		t := strings.TrimSpace(option(data.Options, optTopic))
-		return a.answer(ctx, i, t, func(ctx context.Context) (bot.Answer, error) {
+		return a.answer(ctx, i, received, t, func(ctx context.Context) (bot.Answer, error) {
 			return a.deps.Asker.Explain(ctx, t)
 		})
 	case cmdAbout:
@@ -134,17 +134,17 @@ func (a *Adapter) autocomplete(ctx context.Context, i *discordgo.Interaction) ca
 }
 
 // component handles a click on a button under an answer.
-func (a *Adapter) component(ctx context.Context, i *discordgo.Interaction) reply {
+func (a *Adapter) component(ctx context.Context, i *discordgo.Interaction, received time.Time) reply {
 	id := i.MessageComponentData().CustomID
 	switch {
 	case strings.HasPrefix(id, idAsk):
 		q := strings.TrimPrefix(id, idAsk)
-		return a.answer(ctx, i, q, func(ctx context.Context) (bot.Answer, error) {
+		return a.answer(ctx, i, received, q, func(ctx context.Context) (bot.Answer, error) {
 			return a.deps.Asker.Ask(ctx, question(i, q))
 		})
 	case strings.HasPrefix(id, idAskPrefix):
 		start := strings.TrimPrefix(id, idAskPrefix)
-		return a.answer(ctx, i, start, func(ctx context.Context) (bot.Answer, error) {
+		return a.answer(ctx, i, received, start, func(ctx context.Context) (bot.Answer, error) {
 			return a.deps.Asker.Ask(ctx, question(i, a.completeQuestion(ctx, start)))
 		})
 	case strings.HasPrefix(id, idHelpful):
@@ -197,9 +197,9 @@ func (a *Adapter) feedback(ctx context.Context, i *discordgo.Interaction, helpfu
 }
 
 // answer replies with the answer compute returns under title: at once when
-// it is ready within DeferAfter, else with a deferred response that the
-// answer replaces when ready.
-func (a *Adapter) answer(ctx context.Context, i *discordgo.Interaction, title string, compute func(context.Context) (bot.Answer, error)) reply {
+// it is ready within DeferAfter of the interaction's arrival, else with a
+// deferred response that the answer replaces when ready.
+func (a *Adapter) answer(ctx context.Context, i *discordgo.Interaction, received time.Time, title string, compute func(context.Context) (bot.Answer, error)) reply {
 	done := make(chan []message, 1)
 	// The answer may outlive the request that asked for it (deferred).
 	work, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.cfg.AnswerTimeout)
@@ -219,10 +219,7 @@ func (a *Adapter) answer(ctx context.Context, i *discordgo.Interaction, title st
 		done <- renderAnswer(title, ans, renderOptions{feedback: a.deps.Feedback != nil})
 	}()
 
-	t := time.NewTimer(a.cfg.DeferAfter)
-	defer t.Stop()
-	select {
-	case msgs := <-done:
+	now := func(msgs []message) reply {
 		if msgs == nil {
 			return reply{first: message4(notice(msgFailed))}
 		}
@@ -231,7 +228,18 @@ func (a *Adapter) answer(ctx context.Context, i *discordgo.Interaction, title st
 			rep.later = func(ctx context.Context) { a.continueAnswer(ctx, i, msgs[1:]) }
 		}
 		return rep
+	}
+	t := time.NewTimer(a.cfg.DeferAfter - time.Since(received))
+	defer t.Stop()
+	select {
+	case msgs := <-done:
+		return now(msgs)
 	case <-t.C:
+		select {
+		case msgs := <-done:
+			return now(msgs)
+		default:
+		}
 		return reply{
 			first: callback{Type: discordgo.InteractionResponseDeferredChannelMessageWithSource},
 			later: func(ctx context.Context) { a.editDeferred(ctx, i, done) },
