@@ -63,13 +63,30 @@ func rewrite(t *testing.T, dir, file, old, new string) {
 	}
 }
 
-func newEngine(t *testing.T, dir string) *Engine {
+// index loads and indexes a knowledge base without linting it: quicker
+// than Load where the lint is not what a test is about.
+func index(t testing.TB, dir string) *knowledge.Index {
 	t.Helper()
-	ix, _, err := Load(context.Background(), dir)
+	var kb *knowledge.KB
+	var err error
+	if dir == "" {
+		kb, err = knowledge.Default()
+	} else {
+		kb, err = knowledge.LoadDir(dir)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := New(ix, bot.Options{})
+	ix, err := knowledge.NewIndex(kb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ix
+}
+
+func newEngine(t *testing.T, dir string) *Engine {
+	t.Helper()
+	e := New(index(t, dir), bot.Options{})
 	t.Cleanup(func() { e.Close() })
 	return e
 }
@@ -159,13 +176,9 @@ func TestBrokenReloadKeepsServingThePreviousKnowledgeBase(t *testing.T) {
 // all answered, each by a whole index: none fails on a closed index.
 func TestSwapDropsNothingInFlight(t *testing.T) {
 	e := newEngine(t, "")
-	indexes := make([]*knowledge.Index, 6)
+	indexes := make([]*knowledge.Index, 4)
 	for i := range indexes {
-		ix, _, err := Load(context.Background(), "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		indexes[i] = ix
+		indexes[i] = index(t, "")
 	}
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
@@ -226,11 +239,7 @@ func TestClosedEngine(t *testing.T) {
 	if _, err := e.Suggest(context.Background(), "gpu", 3); !errors.Is(err, ErrClosed) {
 		t.Errorf("Suggest after Close = %v, want ErrClosed", err)
 	}
-	ix, _, err := Load(context.Background(), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.Swap(ix); !errors.Is(err, ErrClosed) {
+	if err := e.Swap(index(t, "")); !errors.Is(err, ErrClosed) {
 		t.Errorf("Swap after Close = %v, want ErrClosed", err)
 	}
 	if err := e.Close(); err != nil {
@@ -240,10 +249,7 @@ func TestClosedEngine(t *testing.T) {
 
 func TestForwardsTheEnginesReadMethods(t *testing.T) {
 	e := newEngine(t, "")
-	ix, _, err := Load(context.Background(), "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ix := index(t, "")
 	defer ix.Close()
 	direct := bot.New(ix, bot.Options{})
 	ctx := context.Background()
@@ -379,11 +385,7 @@ func TestWatchMissingFolder(t *testing.T) {
 func discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 func BenchmarkAsk(b *testing.B) {
-	ix, _, err := Load(context.Background(), "")
-	if err != nil {
-		b.Fatal(err)
-	}
-	e := New(ix, bot.Options{})
+	e := New(index(b, ""), bot.Options{})
 	defer e.Close()
 	b.ResetTimer()
 	qs := []string{headline, "what is the H800?", "why did nvidia stock drop", "what is jevons paradox", "who is gary marcus", "should I buy nvidia"}

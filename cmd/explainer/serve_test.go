@@ -90,6 +90,8 @@ func newTestServer(t *testing.T, environ map[string]string, ps ...platform) (*se
 	return &server{deps: deps, registry: reg, platforms: ps}, logs
 }
 
+func markSeen(seen map[string]bool, id string) { seen[id] = true }
+
 func get(t *testing.T, h http.Handler, method, path, body string) *httptest.ResponseRecorder {
 	t.Helper()
 	rec := httptest.NewRecorder()
@@ -99,9 +101,9 @@ func get(t *testing.T, h http.Handler, method, path, body string) *httptest.Resp
 
 func TestPanicInAHandlerIsRecovered(t *testing.T) {
 	boom := &fakePlatform{name: "boom", routes: map[string]http.HandlerFunc{
-		"POST /boom/events": func(http.ResponseWriter, *http.Request) {
-			var m map[string]int
-			m["x"]++ // a nil map: the kind of bug that panics
+		"POST /boom/events": func(w http.ResponseWriter, r *http.Request) {
+			var seen map[string]bool // never made: the kind of bug that panics
+			markSeen(seen, r.URL.Path)
 		},
 	}}
 	s, logs := newTestServer(t, nil, boom)
