@@ -8,6 +8,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"strconv"
 
 	"github.com/bwmarrin/discordgo"
 
@@ -94,4 +96,22 @@ func RegisterCommands(ctx context.Context, cfg Config, guildID string, cmds []*d
 		return nil, fmt.Errorf("register commands: read Discord's reply: %w", err)
 	}
 	return out, nil
+}
+
+// Permissions are what the bot needs in a channel: see it, send and reply
+// in channels and threads (a reply needs the channel's history), embed.
+const Permissions = discordgo.PermissionViewChannel |
+	discordgo.PermissionSendMessages |
+	discordgo.PermissionSendMessagesInThreads |
+	discordgo.PermissionEmbedLinks |
+	discordgo.PermissionReadMessageHistory
+
+// InviteURL is the link that adds the application to a server, with the
+// bot user and its slash commands and the permissions it needs.
+func InviteURL(appID string) string {
+	q := url.Values{}
+	q.Set("client_id", appID)
+	q.Set("scope", "bot applications.commands")
+	q.Set("permissions", strconv.FormatInt(Permissions, 10))
+	return "https://discord.com/oauth2/authorize?" + q.Encode()
 }

@@ -50,11 +50,12 @@ func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(fo
 
 func commands() map[string]command {
 	return map[string]command{
-		"ask":   {"answer a question (or questions from stdin with --json)", runAsk},
-		"kb":    {"lint, list or show knowledge base entries", runKB},
-		"eval":  {"score the bot on a file of labelled questions", runEval},
-		"serve": {"serve the JSON API, the web page, metrics and the chat platforms", runServe},
-		"slack": {"print the Slack app manifest to create the app from", runSlack},
+		"ask":     {"answer a question (or questions from stdin with --json)", runAsk},
+		"kb":      {"lint, list or show knowledge base entries", runKB},
+		"eval":    {"score the bot on a file of labelled questions", runEval},
+		"serve":   {"serve the JSON API, the web page, metrics and the chat platforms", runServe},
+		"slack":   {"print the Slack app manifest to create the app from", runSlack},
+		"discord": {"register the Discord slash commands", runDiscord},
 	}
 }
 

@@ -72,7 +72,11 @@ func buildPlatforms(_ context.Context, d serveDeps) (ps []platform, off []string
 		off = append(off, "slack: off: set SLACK_BOT_TOKEN and SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP)")
 	}
 	if d.Config.DiscordEnabled() {
-		off = append(off, "discord: off: this build does not include the Discord adapter")
+		p, err := newDiscord(d)
+		if err != nil {
+			return nil, nil, err
+		}
+		ps = append(ps, p)
 	} else {
 		off = append(off, "discord: off: set DISCORD_BOT_TOKEN (gateway) or DISCORD_PUBLIC_KEY (HTTP interactions), with DISCORD_APP_ID")
 	}

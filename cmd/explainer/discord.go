@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"strings"
+
+	"github.com/explainerbot/explainer/adapters/discord"
+	"github.com/explainerbot/explainer/bot"
+	"github.com/explainerbot/explainer/config"
+	"github.com/explainerbot/explainer/live"
+	"github.com/explainerbot/explainer/metrics"
+)
+
+// newDiscord builds the Discord platform from the settings: the gateway
+// with DISCORD_BOT_TOKEN, the HTTP interactions endpoint with
+// DISCORD_PUBLIC_KEY, or both.
+func newDiscord(d serveDeps) (*discord.Adapter, error) {
+	c := d.Config
+	return discord.New(discord.Config{
+		BotToken:  c.DiscordBotToken,
+		PublicKey: c.DiscordPublicKey,
+		AppID:     c.DiscordAppID,
+		APIURL:    c.DiscordAPIURL,
+	}, discord.Deps{
+		Asker:  discordAsker{Asker: d.Asker, Engine: d.Engine},
+		Logger: d.Log,
+	})
+}
+
+// discordAsker answers through the counted asker; autocomplete, topics and
+// /about read the knowledge base being served.
+type discordAsker struct {
+	metrics.Asker
+	*live.Engine
+}
+
+func (a discordAsker) Ask(ctx context.Context, q bot.Question) (bot.Answer, error) {
+	return a.Asker.Ask(ctx, q)
+}
+
+const discordUsage = `Usage: explainer discord register [--guild ID | --global] [--env-file FILE]
+
+  register   register the slash commands (/ask, /explain, /about) with Discord`
+
+// runDiscord runs the Discord helper commands: for now, registering the
+// slash commands.
+func runDiscord(ctx context.Context, c cli) error {
+	if len(c.args) == 0 || c.args[0] != "register" {
+		if len(c.args) > 0 && (c.args[0] == "-h" || c.args[0] == "--help" || c.args[0] == "help") {
+			fmt.Fprintln(c.stdout, discordUsage)
+			return nil
+		}
+		return usagef("want a subcommand\n\n%s", discordUsage)
+	}
+	fs := newFlagSet("discord register", `discord register [--guild ID | --global] [--env-file FILE]
+
+Registers the bot's slash commands, replacing whatever the application had:
+in one server (guild) with --guild or DISCORD_GUILD_ID, where they appear at
+once, else globally. Needs DISCORD_BOT_TOKEN and DISCORD_APP_ID.`, c.stderr)
+	guild := fs.String("guild", "", "register in this server `ID` only (default DISCORD_GUILD_ID)")
+	global := fs.Bool("global", false, "register globally even when DISCORD_GUILD_ID is set")
+	envFile := fs.String("env-file", ".env", "read settings from this `file` when it exists; the environment wins")
+	args, err := parseFlags(fs, c.args[1:])
+	if err != nil {
+		return err
+	}
+	if len(args) > 0 {
+		return usagef("unexpected argument %q", args[0])
+	}
+	if *global && *guild != "" {
+		return usagef("--guild and --global exclude each other")
+	}
+	explicit := false
+	fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "env-file" })
+	environ, _, err := readEnviron(*envFile, explicit, c.env)
+	if err != nil {
+		return err
+	}
+	cfg, err := config.Load(environ)
+	if err != nil {
+		var ce *config.Error
+		if errors.As(err, &ce) {
+			return fmt.Errorf("%d problem(s) with the settings:\n  %s", len(ce.Problems), strings.Join(ce.Problems, "\n  "))
+		}
+		return err
+	}
+	if cfg.DiscordBotToken == "" {
+		return errors.New("DISCORD_BOT_TOKEN is not set: copy the bot's token from the Developer Portal (Bot -> Reset Token)")
+	}
+	target := *guild
+	if target == "" && !*global {
+		target = cfg.DiscordGuildID
+	}
+	if target != "" && strings.Trim(target, "0123456789") != "" {
+		return usagef("--guild %q: want a numeric server id (Developer Mode -> right-click the server -> Copy Server ID)", target)
+	}
+
+	cmds, err := discord.RegisterCommands(ctx, discord.Config{
+		BotToken: cfg.DiscordBotToken,
+		AppID:    cfg.DiscordAppID,
+		APIURL:   cfg.DiscordAPIURL,
+	}, target, discord.Commands(), newLogger(cfg, c.stderr))
+	if err != nil {
+		return err
+	}
+	var b strings.Builder
+	if target != "" {
+		fmt.Fprintf(&b, "Registered %d commands in server %s (they appear at once):\n", len(cmds), target)
+	} else {
+		fmt.Fprintf(&b, "Registered %d commands globally (Discord may take a few minutes to show them everywhere):\n", len(cmds))
+	}
+	for _, cmd := range cmds {
+		usage := "/" + cmd.Name
+		for _, o := range cmd.Options {
+			usage += " " + o.Name + ":"
+		}
+		fmt.Fprintf(&b, "  %-20s %s", usage, cmd.Description)
+		if cmd.ID != "" {
+			fmt.Fprintf(&b, "  (id %s)", cmd.ID)
+		}
+		b.WriteString("\n")
+	}
+	fmt.Fprintf(&b, "\nInvite the bot to a server with:\n  %s\n", discord.InviteURL(cfg.DiscordAppID))
+	_, err = fmt.Fprint(c.stdout, b.String())
+	return err
+}
