@@ -192,6 +192,7 @@ func TestSilentModelFallsBackWithinTheTimeout(t *testing.T) {
 			if took > timeout+100*time.Millisecond {
 				t.Errorf("took %v, want at most %v", took, timeout+100*time.Millisecond)
 			}
+			t.Logf("extractive answer after %v (LLM_TIMEOUT %v)", took, timeout)
 			if o := s.outcomes.last(t); o.Result != bot.SummaryFailed || o.Reason != llm.ReasonTimeout {
 				t.Errorf("outcome %+v, want failed by timeout", o)
 			}
