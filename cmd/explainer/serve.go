@@ -245,8 +245,9 @@ type server struct {
 	limiter   *httpapi.Limiter
 }
 
-// handler is every HTTP route behind the middleware.
-func (s *server) handler() http.Handler {
+// handler is every HTTP route behind the middleware. It fails when a
+// platform's routes clash with others.
+func (s *server) handler() (http.Handler, error) {
 	log, m := s.deps.Log, s.deps.Metrics
 	mux := http.NewServeMux()
 	api := &httpapi.API{Asker: s.deps.Asker, Library: s.deps.Engine, Limiter: s.limiter, Log: log, RateLimited: m.RateLimited}
@@ -259,9 +260,23 @@ func (s *server) handler() http.Handler {
 	}))
 	mux.Handle("/", web.Handler())
 	for _, p := range s.platforms {
-		p.Mount(mux)
+		if err := mount(mux, p); err != nil {
+			return nil, err
+		}
 	}
-	return httpapi.Recover(log, m.Panic, httpapi.LogRequests(log, httpapi.MaxBody(maxBody, mux)))
+	return httpapi.Recover(log, m.Panic, httpapi.LogRequests(log, httpapi.MaxBody(maxBody, mux))), nil
+}
+
+// mount adds a platform's routes, turning the panic of a clashing pattern
+// into an error that names the platform.
+func mount(mux *http.ServeMux, p platform) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("%s: routes: %v", p.Name(), v)
+		}
+	}()
+	p.Mount(mux)
+	return nil
 }
 
 // checks are what /readyz reports: the knowledge base and each platform.
@@ -284,8 +299,13 @@ func (s *server) checks() []httpapi.Check {
 // platforms.
 func (s *server) serve(ctx context.Context, ln net.Listener) error {
 	cfg, log := s.deps.Config, s.deps.Log
+	h, err := s.handler()
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	srv := &http.Server{
-		Handler:           s.handler(),
+		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -331,7 +351,7 @@ func (s *server) serve(ctx context.Context, ln net.Listener) error {
 	stopBG()
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
-	err := srv.Shutdown(sctx)
+	err = srv.Shutdown(sctx)
 	stopPlatforms()
 	platsDone := make(chan struct{})
 	go func() {

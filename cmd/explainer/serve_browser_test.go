@@ -115,7 +115,7 @@ func jsString(s string) string {
 func TestWebPageInABrowser(t *testing.T) {
 	ctx, jsErrors := browser(t)
 	s, _ := newTestServer(t, nil)
-	srv := httptest.NewServer(s.handler())
+	srv := httptest.NewServer(mustHandler(t, s))
 	defer srv.Close()
 
 	// Type the headline question and ask it.

@@ -90,6 +90,15 @@ func newTestServer(t *testing.T, environ map[string]string, ps ...platform) (*se
 	return &server{deps: deps, registry: reg, platforms: ps}, logs
 }
 
+func mustHandler(t *testing.T, s *server) http.Handler {
+	t.Helper()
+	h, err := s.handler()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
 func markSeen(seen map[string]bool, id string) { seen[id] = true }
 
 func get(t *testing.T, h http.Handler, method, path, body string) *httptest.ResponseRecorder {
@@ -107,7 +116,7 @@ func TestPanicInAHandlerIsRecovered(t *testing.T) {
 		},
 	}}
 	s, logs := newTestServer(t, nil, boom)
-	h := s.handler()
+	h := mustHandler(t, s)
 
 	rec := get(t, h, "POST", "/boom/events", "{}")
 	if rec.Code != 500 || strings.TrimSpace(rec.Body.String()) != `{"error":"internal error"}` {
@@ -131,12 +140,12 @@ func TestReadyzReportsEachPlatform(t *testing.T) {
 	down := &fakePlatform{name: "discord", ready: errors.New("gateway not connected")}
 
 	s, _ := newTestServer(t, nil, up)
-	if rec := get(t, s.handler(), "GET", "/readyz", ""); rec.Code != 200 || !strings.Contains(rec.Body.String(), `"slack":"ok"`) {
+	if rec := get(t, mustHandler(t, s), "GET", "/readyz", ""); rec.Code != 200 || !strings.Contains(rec.Body.String(), `"slack":"ok"`) {
 		t.Errorf("all ready: %d %s", rec.Code, rec.Body)
 	}
 
 	s, _ = newTestServer(t, nil, up, down)
-	rec := get(t, s.handler(), "GET", "/readyz", "")
+	rec := get(t, mustHandler(t, s), "GET", "/readyz", "")
 	var got struct {
 		Ready  bool
 		Checks map[string]string
@@ -153,7 +162,7 @@ func TestReadyzReportsEachPlatform(t *testing.T) {
 			t.Errorf("check %s = %q, want %q", k, got.Checks[k], v)
 		}
 	}
-	if rec := get(t, s.handler(), "GET", "/healthz", ""); rec.Code != 200 {
+	if rec := get(t, mustHandler(t, s), "GET", "/healthz", ""); rec.Code != 200 {
 		t.Errorf("healthz with a platform down: %d", rec.Code)
 	}
 }
@@ -220,6 +229,24 @@ func TestPlatformFailuresDoNotStopServe(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("logs lack %q:\n%s", want, out)
 		}
+	}
+}
+
+func TestClashingPlatformRoutesAreAnError(t *testing.T) {
+	clash := &fakePlatform{name: "clash", routes: map[string]http.HandlerFunc{
+		"POST /api/ask": func(http.ResponseWriter, *http.Request) {},
+	}}
+	s, _ := newTestServer(t, nil, clash)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.serve(context.Background(), ln)
+	if err == nil || !strings.Contains(err.Error(), "clash: routes:") || !strings.Contains(err.Error(), "/api/ask") {
+		t.Fatalf("serve = %v, want an error naming the platform and the route", err)
+	}
+	if _, err := net.Dial("tcp", ln.Addr().String()); err == nil {
+		t.Error("still listening")
 	}
 }
 
