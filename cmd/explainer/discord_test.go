@@ -213,7 +213,9 @@ func TestDiscordThroughServe(t *testing.T) {
 	took := time.Since(start)
 	var ac struct {
 		Type int
-		Data struct{ Choices []struct{ Name, Value string } }
+		Data struct {
+			Choices []struct{ Name, Value string }
+		}
 	}
 	json.Unmarshal([]byte(body), &ac)
 	if code != 200 || ac.Type != 8 || len(ac.Data.Choices) == 0 || len(ac.Data.Choices) > 25 {
