@@ -46,7 +46,7 @@ type Config struct {
 	AppToken      string   // xapp-: Socket Mode
 	SigningSecret string   // HTTP mode: verifies requests to /slack/*
 	APIURL        string   // Web API base URL; "" for Slack's own
-	AdminUsers    []string // user ids allowed admin commands
+	AdminUsers    []string // user ids allowed admin-only commands (digest subscriptions); none here yet
 
 	Command       string        // the slash command; default "/explain"
 	Workers       int           // questions answered at once; default 8

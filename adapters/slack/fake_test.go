@@ -33,7 +33,7 @@ const (
 )
 
 // post is one message the fake Slack received: through the Web API
-// (chat.postMessage, chat.postEphemeral, chat.update) or a response URL.
+// (chat.postMessage, chat.postEphemeral) or a response URL.
 type post struct {
 	Method          string
 	Channel         string
@@ -76,7 +76,6 @@ func newFakeSlack(t *testing.T) *fakeSlack {
 	mux.HandleFunc("POST /api/auth.test", f.authTest)
 	mux.HandleFunc("POST /api/chat.postMessage", f.chat("chat.postMessage"))
 	mux.HandleFunc("POST /api/chat.postEphemeral", f.chat("chat.postEphemeral"))
-	mux.HandleFunc("POST /api/chat.update", f.chat("chat.update"))
 	mux.HandleFunc("POST /api/apps.connections.open", f.connectionsOpen)
 	mux.HandleFunc("GET /socket", f.socket)
 	mux.HandleFunc("POST /response/{id}", f.responseURL)

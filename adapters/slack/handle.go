@@ -101,7 +101,7 @@ func (a *Adapter) answerPrivately(ctx context.Context, q bot.Question, responseU
 
 // acceptInteraction takes a button click.
 func (a *Adapter) acceptInteraction(cb slackapi.InteractionCallback) bool {
-	if cb.Type != slackapi.InteractionTypeBlockActions || len(cb.ActionCallback.BlockActions) == 0 {
+	if cb.Type != slackapi.InteractionTypeBlockActions || len(cb.ActionCallback.BlockActions) == 0 || cb.ActionCallback.BlockActions[0] == nil {
 		return true
 	}
 	act := *cb.ActionCallback.BlockActions[0]
@@ -130,7 +130,8 @@ func (a *Adapter) acceptInteraction(cb slackapi.InteractionCallback) bool {
 // askFollowup asks a question from a button, in the same place: the same
 // thread, the same direct message, or privately again.
 func (a *Adapter) askFollowup(ctx context.Context, cb slackapi.InteractionCallback, question string) {
-	text := plainText(truncateRunes(question, bot.MaxQuestionRunes), "")
+	// The value is the question as the bot wrote it, not Slack markup.
+	text := strings.TrimSpace(truncateRunes(question, bot.MaxQuestionRunes))
 	channel := cb.Channel.ID
 	q := bot.Question{Text: text, User: cb.User.ID, Platform: bot.PlatformSlack, Channel: channel, Direct: isDM(channel)}
 	if cb.Container.IsEphemeral {

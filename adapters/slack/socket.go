@@ -109,13 +109,20 @@ func (a *Adapter) consume(ctx context.Context, client *socketmode.Client) {
 				}
 			}
 		case socketmode.EventTypeSlashCommand:
+			// Commands and clicks are not delivered again: when busy, the
+			// acknowledgement tells the person.
 			cmd, ok := evt.Data.(slackapi.SlashCommand)
-			if ok && evt.Request != nil && a.acceptCommand(cmd) {
-				a.ack(client, *evt.Request)
+			if ok && evt.Request != nil {
+				if a.acceptCommand(cmd) {
+					a.ack(client, *evt.Request)
+				} else {
+					a.ack(client, *evt.Request, map[string]string{"response_type": "ephemeral", "text": busyText})
+				}
 			}
 		case socketmode.EventTypeInteractive:
 			cb, ok := evt.Data.(slackapi.InteractionCallback)
-			if ok && evt.Request != nil && a.acceptInteraction(cb) {
+			if ok && evt.Request != nil {
+				a.acceptInteraction(cb)
 				a.ack(client, *evt.Request)
 			}
 		}
@@ -139,10 +146,15 @@ func (a *Adapter) socketEvent(client *socketmode.Client, req socketmode.Request)
 	a.ack(client, req)
 }
 
-func (a *Adapter) ack(client *socketmode.Client, req socketmode.Request) {
+// ack acknowledges an envelope, with a response payload when one is given.
+func (a *Adapter) ack(client *socketmode.Client, req socketmode.Request, payload ...any) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	if err := client.AckCtx(ctx, req.EnvelopeID, nil); err != nil {
+	var p any
+	if len(payload) > 0 {
+		p = payload[0]
+	}
+	if err := client.AckCtx(ctx, req.EnvelopeID, p); err != nil {
 		a.log.Warn("slack: acknowledging failed", "type", req.Type, "err", err)
 	}
 }

@@ -120,3 +120,32 @@ func TestSocketAckPayloadIsEmpty(t *testing.T) {
 		t.Fatal("no ack")
 	}
 }
+
+func TestSocketModeBusy(t *testing.T) {
+	h := newHarness(t, harnessOpts{socket: true, cfg: func(c *Config) { c.SigningSecret = ""; c.MaxPending = 1 }})
+	c := h.slack.conn(t)
+	release := h.asker.hold()
+	c.envelope("events_api", "env-b1", 0, callback("EvSB1", mention("C1", "UANA", "1700000601.000100", "", "<@UBOT> one")))
+	c.ack(t, "env-b1")
+	// A second event while busy is left unacknowledged, so Slack resends it.
+	c.envelope("events_api", "env-b2", 0, callback("EvSB2", mention("C1", "UANA", "1700000602.000100", "", "<@UBOT> two")))
+	// A command while busy is acknowledged with a message to the person.
+	c.envelope("slash_commands", "env-b3", 0, map[string]any{"channel_id": "C1", "user_id": "UANA", "command": "/explain", "text": "three", "response_url": h.slack.responseURLFor("b"), "trigger_id": "trigB3"})
+	select {
+	case a := <-c.acks:
+		if a.EnvelopeID != "env-b3" || !strings.Contains(string(a.Payload), "lot of questions") {
+			t.Errorf("ack %s %s, want env-b3 saying the bot is busy (and no ack for env-b2)", a.EnvelopeID, a.Payload)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the command was not acknowledged")
+	}
+	close(release)
+	h.idle()
+	// Slack's retry of the refused event is answered.
+	c.envelope("events_api", "env-b4", 1, callback("EvSB2", mention("C1", "UANA", "1700000602.000100", "", "<@UBOT> two")))
+	c.ack(t, "env-b4")
+	h.idle()
+	if n := len(h.slack.sent("chat.postMessage")); n != 2 {
+		t.Errorf("%d replies, want 2", n)
+	}
+}
