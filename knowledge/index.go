@@ -15,6 +15,7 @@ import (
 	"github.com/blevesearch/bleve/v2/mapping"
 	"github.com/blevesearch/bleve/v2/search/query"
 	index "github.com/blevesearch/bleve_index_api"
+	lru "github.com/hashicorp/golang-lru/v2"
 )
 
 // Search fields and their weights: a reader's question is matched first
@@ -29,6 +30,7 @@ const (
 	synonymCollection = "vocabulary"
 
 	maxQueryTerms = 32
+	fixCacheSize  = 4096 // typo corrections remembered
 )
 
 // Index is the search index over a knowledge base. It is safe for
@@ -43,8 +45,9 @@ type Index struct {
 	surface  map[string]string // analyzed term -> a word that analyzes to it
 	filler   map[string]bool   // analyzed terms that carry no meaning
 	terms    []map[string]struct{}
-	words    []string       // every word of the KB, lowercased and sorted, for completion
-	position map[string]int // entry id -> index in kb.entries
+	words    []string                   // every word of the KB, lowercased and sorted, for completion
+	position map[string]int             // entry id -> index in kb.entries
+	fixes    *lru.Cache[string, string] // unknown term -> its correction ("" for none)
 }
 
 // Term is one meaningful word of a searched question.
@@ -103,6 +106,7 @@ func NewIndex(kb *KB) (*Index, error) {
 		filler:   make(map[string]bool),
 		position: make(map[string]int, len(kb.entries)),
 	}
+	ix.fixes, _ = lru.New[string, string](fixCacheSize)
 	singles := ix.learnVocabulary()
 
 	// NewMemOnly would not keep BM25 and synonyms: scorch in memory does.
@@ -392,11 +396,22 @@ func (ix *Index) correct(term string) (string, bool) {
 	if len(term) < 4 || strings.IndexFunc(term, func(r rune) bool { return !unicode.IsLetter(r) }) >= 0 {
 		return "", false
 	}
+	if fix, ok := ix.fixes.Get(term); ok {
+		return fix, fix != ""
+	}
+	fix := ix.nearest(term)
+	ix.fixes.Add(term, fix)
+	return fix, fix != ""
+}
+
+// nearest looks an unknown term up: a swap of two letters, else bleve's
+// Levenshtein automaton over the index dictionaries.
+func (ix *Index) nearest(term string) string {
 	b := []byte(term)
 	for i := 0; i+1 < len(b); i++ {
 		b[i], b[i+1] = b[i+1], b[i]
 		if ix.df[ix.canonical(string(b))] > 0 {
-			return string(b), true
+			return string(b)
 		}
 		b[i], b[i+1] = b[i+1], b[i]
 	}
@@ -406,16 +421,16 @@ func (ix *Index) correct(term string) (string, bool) {
 	}
 	adv, err := ix.bleve.Advanced()
 	if err != nil {
-		return "", false
+		return ""
 	}
 	r, err := adv.Reader()
 	if err != nil {
-		return "", false
+		return ""
 	}
 	defer r.Close()
 	fr, ok := r.(index.IndexReaderFuzzy)
 	if !ok {
-		return "", false
+		return ""
 	}
 	best, bestDist, bestDF := "", fuzz+1, 0
 	for _, f := range []string{fieldAsk, fieldText} {
@@ -439,7 +454,7 @@ func (ix *Index) correct(term string) (string, bool) {
 		}
 		dict.Close()
 	}
-	return best, best != ""
+	return best
 }
 
 // Complete returns up to n words of the KB's questions and titles that
