@@ -92,7 +92,7 @@ const (
 )
 
 func runServe(ctx context.Context, c cli) error {
-	fs := newFlagSet("serve", `serve [--kb DIR] [--env-file FILE]
+	fs := newFlagSet("serve", `serve [--kb DIR] [--env-file FILE] [--pprof ADDR]
 
 Serves the JSON API, the web page, metrics and every chat platform whose
 settings are present. Settings come from the environment and the env file
