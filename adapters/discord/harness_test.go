@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -128,8 +129,14 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 	h.srv = httptest.NewServer(mux)
 	t.Cleanup(h.srv.Close)
 	t.Cleanup(func() {
+		logs := h.logs.String()
+		// No secret is ever logged: not the bot token, not an
+		// interaction's token ("token-<id>").
+		if strings.Contains(logs, h.fake.token) || strings.Contains(logs, "token-1") {
+			t.Errorf("a token was logged")
+		}
 		if t.Failed() {
-			t.Logf("adapter log:\n%s", h.logs.String())
+			t.Logf("adapter log:\n%s", logs)
 		}
 	})
 	return h

@@ -115,7 +115,8 @@ func (a *Adapter) autocomplete(ctx context.Context, i *discordgo.Interaction) ca
 	var typed, name string
 	for _, o := range data.Options {
 		if o.Focused {
-			name, typed = o.Name, fmt.Sprint(o.Value)
+			name = o.Name
+			typed, _ = o.Value.(string)
 		}
 	}
 	var texts []string

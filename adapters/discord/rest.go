@@ -74,26 +74,45 @@ func (r *rest) do(ctx context.Context, s *discordgo.Session, method, endpoint st
 		var rl *discordgo.RateLimitError
 		if !errors.As(err, &rl) {
 			if err != nil {
-				return resp, fmt.Errorf("discord %s %s: %w", method, route, err)
+				return resp, fmt.Errorf("discord %s %s: %w", method, route, redact(err, route))
 			}
 			return resp, nil
 		}
 		wait := rl.RetryAfter
+		limited := &RateLimitedError{Route: route, RetryAfter: wait}
 		if attempt >= r.retries {
-			return nil, fmt.Errorf("discord %s %s: still rate limited after %d retries: %w", method, route, r.retries, err)
+			return nil, fmt.Errorf("discord %s %s: still rate limited after %d retries: %w", method, route, r.retries, limited)
 		}
 		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
-			return nil, fmt.Errorf("discord %s %s: rate limited for %v, past the deadline: %w", method, route, wait, err)
+			return nil, fmt.Errorf("discord %s %s: rate limited past the deadline: %w", method, route, limited)
 		}
 		r.log.Info("discord rate limited; retrying", "method", method, "route", route, "retry_after", wait, "attempt", attempt+1)
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !sleep(ctx, wait) {
 			return nil, fmt.Errorf("discord %s %s: %w", method, route, ctx.Err())
-		case <-t.C:
 		}
 	}
+}
+
+// RateLimitedError is a REST call Discord kept refusing with 429.
+type RateLimitedError struct {
+	Route      string // the endpoint, tokens removed
+	RetryAfter time.Duration
+}
+
+func (e *RateLimitedError) Error() string {
+	return "rate limited on " + e.Route + ", retry after " + e.RetryAfter.String()
+}
+
+// redact keeps interaction and webhook tokens out of an error's text: an
+// HTTP client error names the full URL.
+func redact(err error, route string) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		c := *ue
+		c.URL = route
+		return &c
+	}
+	return err
 }
 
 // tokenPath matches the secret part of interaction and webhook paths.
