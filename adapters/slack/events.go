@@ -77,20 +77,19 @@ func route(ev messageEvent, botUser string, known func(channel, thread string) b
 	if ev.Subtype != "" && ev.Subtype != "thread_broadcast" {
 		return bot.Question{}, target{}, false // edits, joins, deletions, files...
 	}
-	text := ev.Text
-	if ev.Type == "app_mention" && botUser == "" {
-		// The bot's id is not known yet: the mention that opens an
-		// app_mention is the bot's.
-		text = leadingMention.ReplaceAllString(text, " ")
-	}
-	q := bot.Question{
-		Text:     plainText(text, botUser),
-		User:     ev.User,
-		Platform: bot.PlatformSlack,
-		Channel:  ev.Channel,
+	// The question, read only once the event is known to be one.
+	question := func() bot.Question {
+		text := ev.Text
+		if ev.Type == "app_mention" && botUser == "" {
+			// The bot's id is not known yet: the mention that opens an
+			// app_mention is the bot's.
+			text = leadingMention.ReplaceAllString(text, " ")
+		}
+		return bot.Question{Text: plainText(text, botUser), User: ev.User, Platform: bot.PlatformSlack, Channel: ev.Channel}
 	}
 	switch {
 	case ev.Type == "app_mention":
+		q := question()
 		if isDM(ev.Channel) {
 			q.Direct = true
 			return q, target{channel: ev.Channel, thread: ev.ThreadTS}, true
@@ -104,6 +103,7 @@ func route(ev messageEvent, botUser string, known func(channel, thread string) b
 	case ev.Type != "message":
 		return bot.Question{}, target{}, false
 	case ev.ChannelType == "im" || (ev.ChannelType == "" && isDM(ev.Channel)):
+		q := question()
 		q.Direct = true
 		q.Thread = ev.ThreadTS
 		return q, target{channel: ev.Channel, thread: ev.ThreadTS}, true
@@ -118,6 +118,7 @@ func route(ev messageEvent, botUser string, known func(channel, thread string) b
 	if mentionsBot || mentionsOther {
 		return bot.Question{}, target{}, false
 	}
+	q := question()
 	q.Thread = ev.ThreadTS
 	return q, target{channel: ev.Channel, thread: ev.ThreadTS, quiet: !looksLikeQuestion(q.Text)}, true
 }
@@ -125,7 +126,10 @@ func route(ev messageEvent, botUser string, known func(channel, thread string) b
 // isDM reports whether a channel id is a direct message conversation.
 func isDM(channel string) bool { return strings.HasPrefix(channel, "D") }
 
-var markup = regexp.MustCompile(`<([^<>]*)>`)
+var (
+	markup    = regexp.MustCompile(`<([^<>]*)>`)
+	unescaper = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&")
+)
 
 // plainText turns Slack message markup into the text a person reads: the
 // bot's mention removed, other mentions, channels and links by their
@@ -161,7 +165,7 @@ func plainText(text, botUser string) string {
 			return strings.TrimPrefix(ref, "mailto:")
 		}
 	})
-	text = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&").Replace(text)
+	text = unescaper.Replace(text)
 	text = strings.Join(strings.Fields(text), " ")
 	return strings.TrimLeft(text, ",:;-–— ")
 }

@@ -271,9 +271,9 @@ func fitValue(q string, build func(q string) any) string {
 }
 
 // esc escapes the characters Slack's mrkdwn reserves.
-func esc(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
-}
+func esc(s string) string { return escaper.Replace(s) }
+
+var escaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 
 // textLen is a text's length as Slack counts it (UTF-16 code units).
 func textLen(s string) int {
