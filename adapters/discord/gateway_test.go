@@ -110,13 +110,23 @@ func TestGatewaySession(t *testing.T) {
 		t.Errorf("reply may ping people: %s", sent.Body)
 	}
 
+	// A direct message needs no mention.
+	dm := h.mention("what is the H800?", false)
+	delete(dm, "guild_id")
+	dm["channel_id"] = "710000000000000001"
+	h.fake.dispatch("MESSAGE_CREATE", dm)
+	sent = h.fake.waitFor(1, is("POST", "/channels/710000000000000001/messages"))[0]
+	if !strings.Contains(string(sent.Body), "H800") {
+		t.Errorf("DM answered %s", sent.Body)
+	}
+
 	stop()
 	if h.a.Ready() == nil {
 		t.Error("Ready after the session closed")
 	}
 	calls, refused := h.fake.snapshot()
-	if n := count(calls, is("POST", "/channels/")); n != 1 {
-		t.Errorf("%d channel messages, want 1 (only the mention is answered)", n)
+	if n := count(calls, is("POST", "/channels/")); n != 2 {
+		t.Errorf("%d channel messages, want 2 (the mention and the DM)", n)
 	}
 	if len(refused) != 0 {
 		t.Errorf("Discord refused calls: %+v", refused)

@@ -48,10 +48,18 @@ func engine(t testing.TB) *bot.Engine {
 // testKey is the application's key pair in tests.
 var testKey = ed25519.NewKeyFromSeed(bytes.Repeat([]byte{7}, ed25519.SeedSize))
 
-// fakeAsker is the real engine with Ask replaceable.
+// fakeAsker is the real engine with Ask and Suggest replaceable.
 type fakeAsker struct {
 	Asker
-	ask func(ctx context.Context, q bot.Question) (bot.Answer, error)
+	ask     func(ctx context.Context, q bot.Question) (bot.Answer, error)
+	suggest func(ctx context.Context, typed string, n int) ([]string, error)
+}
+
+func (f fakeAsker) Suggest(ctx context.Context, typed string, n int) ([]string, error) {
+	if f.suggest != nil {
+		return f.suggest(ctx, typed, n)
+	}
+	return f.Asker.Suggest(ctx, typed, n)
 }
 
 func (f fakeAsker) Ask(ctx context.Context, q bot.Question) (bot.Answer, error) {

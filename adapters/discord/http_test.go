@@ -383,3 +383,55 @@ func TestBodyIsNotReadPastTheCap(t *testing.T) {
 		t.Errorf("status %d, want 413", resp.StatusCode)
 	}
 }
+
+func TestLongAnswerContinuesInFollowUpMessages(t *testing.T) {
+	eng := engine(t)
+	asker := fakeAsker{Asker: eng, ask: func(context.Context, bot.Question) (bot.Answer, error) { return oversized(), nil }}
+	h := newHarness(t, harnessOptions{http: true, asker: asker})
+	stop := h.run()
+	i := h.slash(cmdAsk, strOpt(optQuestion, "why?"))
+	cb := h.interact(i)
+	if cb.Type != 4 {
+		t.Fatalf("type %d, want 4", cb.Type)
+	}
+	want := len(renderAnswer("why?", oversized(), renderOptions{feedback: true})) - 1
+	path := "/webhooks/" + h.fake.appID + "/" + i["token"].(string)
+	more := h.fake.waitFor(want, func(c restCall) bool { return c.Method == "POST" && c.Path == path })
+	stop()
+	if want < 1 || len(more) != want {
+		t.Fatalf("%d follow-up messages, want %d", len(more), want)
+	}
+	var m wireMessage
+	json.Unmarshal(more[len(more)-1].Body, &m)
+	if !strings.Contains(m.Embeds[0].Description, "more points.") {
+		t.Errorf("the last message does not count what was left out")
+	}
+}
+
+func TestTruncatedFollowupButtonAsksTheWholeQuestion(t *testing.T) {
+	long := "Did DeepSeek really use fewer GPUs than the leading American laboratories that trained comparable models?"
+	eng := engine(t)
+	asked := make(chan string, 1)
+	asker := fakeAsker{Asker: eng,
+		ask: func(ctx context.Context, q bot.Question) (bot.Answer, error) {
+			asked <- q.Text
+			return eng.Ask(ctx, q)
+		},
+		suggest: func(_ context.Context, typed string, _ int) ([]string, error) {
+			return []string{"What is the A100?", long}, nil
+		},
+	}
+	h := newHarness(t, harnessOptions{http: true, asker: asker})
+	id := questionID(long)
+	if !strings.HasPrefix(id, idAskPrefix) || len(id) > maxCustomID {
+		t.Fatalf("custom id %q", id)
+	}
+	answer := h.interact(h.slash(cmdAbout))
+	m := h.interact(h.click(id, answer.Data)).message(t)
+	if got := <-asked; got != long {
+		t.Errorf("asked %q, want the whole question", got)
+	}
+	if m.Embeds[0].Title != long {
+		t.Errorf("title %q", m.Embeds[0].Title)
+	}
+}

@@ -144,9 +144,9 @@ func (a *Adapter) component(ctx context.Context, i *discordgo.Interaction, recei
 			return a.deps.Asker.Ask(ctx, question(i, q))
 		})
 	case strings.HasPrefix(id, idAskPrefix):
-		start := strings.TrimPrefix(id, idAskPrefix)
-		return a.answer(ctx, i, received, start, func(ctx context.Context) (bot.Answer, error) {
-			return a.deps.Asker.Ask(ctx, question(i, a.completeQuestion(ctx, start)))
+		q := a.completeQuestion(ctx, strings.TrimPrefix(id, idAskPrefix))
+		return a.answer(ctx, i, received, q, func(ctx context.Context) (bot.Answer, error) {
+			return a.deps.Asker.Ask(ctx, question(i, q))
 		})
 	case strings.HasPrefix(id, idHelpful):
 		return reply{first: message4(a.feedback(ctx, i, true, strings.TrimPrefix(id, idHelpful)))}
@@ -159,6 +159,8 @@ func (a *Adapter) component(ctx context.Context, i *discordgo.Interaction, recei
 // completeQuestion finds the question a button's truncated custom id
 // starts: the knowledge base's own question when one starts that way.
 func (a *Adapter) completeQuestion(ctx context.Context, start string) string {
+	ctx, cancel := context.WithTimeout(ctx, interactionWindow/6)
+	defer cancel()
 	qs, err := a.deps.Asker.Suggest(ctx, start, maxChoices)
 	if err != nil {
 		return start
@@ -259,18 +261,7 @@ func (a *Adapter) editDeferred(ctx context.Context, i *discordgo.Interaction, do
 	if msgs == nil {
 		msgs = []message{{Content: msgFailed, AllowedMentions: noPings()}}
 	}
-	// Right after the deferred response, Discord may not know the
-	// interaction's message yet: retry "unknown" a few times.
-	var err error
-	for attempt, wait := 0, 250*time.Millisecond; ; attempt, wait = attempt+1, wait*2 {
-		if err = a.rest.editOriginal(ctx, i, msgs[0]); err == nil || !unknownTarget(err) || attempt == 3 {
-			break
-		}
-		if !sleep(ctx, wait) {
-			break
-		}
-	}
-	if err != nil {
+	if err := untilKnown(ctx, func() error { return a.rest.editOriginal(ctx, i, msgs[0]) }); err != nil {
 		a.log.Error("discord: edit deferred response", "err", err)
 		return
 	}
@@ -280,10 +271,24 @@ func (a *Adapter) editDeferred(ctx context.Context, i *discordgo.Interaction, do
 // continueAnswer posts the rest of an answer too long for one message.
 func (a *Adapter) continueAnswer(ctx context.Context, i *discordgo.Interaction, msgs []message) {
 	for _, m := range msgs {
-		if err := a.rest.followup(ctx, i, m); err != nil {
+		if err := untilKnown(ctx, func() error { return a.rest.followup(ctx, i, m) }); err != nil {
 			a.log.Error("discord: follow-up message", "err", err)
 			return
 		}
+	}
+}
+
+// untilKnown calls fn, a call on an interaction's messages, retrying a
+// few times while Discord answers that it does not know them: right after
+// a response sent in an HTTP reply, Discord may not have processed it yet.
+func untilKnown(ctx context.Context, fn func() error) error {
+	wait := 250 * time.Millisecond
+	for attempt := 0; ; attempt++ {
+		err := fn()
+		if err == nil || !unknownTarget(err) || attempt == 3 || !sleep(ctx, wait) {
+			return err
+		}
+		wait *= 2
 	}
 }
 
