@@ -35,21 +35,23 @@ func (r *Reloader) Reload(ctx context.Context) error {
 	if err == nil {
 		err = r.Engine.Swap(ix)
 	}
+	// Done runs before the log line, so that whoever reads the log sees
+	// the metrics it feeds already updated.
 	if err != nil {
-		r.Log.Error("knowledge base reload failed; still serving the previous one", "dir", r.Dir, "err", err)
 		if r.Done != nil {
 			r.Done(0, err)
 		}
+		r.Log.Error("knowledge base reload failed; still serving the previous one", "dir", r.Dir, "err", err)
 		return err
+	}
+	n := len(ix.KB().Entries())
+	if r.Done != nil {
+		r.Done(n, nil)
 	}
 	for _, p := range warnings {
 		r.Log.Warn("knowledge base lint", "problem", p.String())
 	}
-	n := len(ix.KB().Entries())
 	r.Log.Info("knowledge base reloaded", "dir", r.Dir, "entries", n, "warnings", len(warnings), "took", time.Since(start).Round(time.Millisecond))
-	if r.Done != nil {
-		r.Done(n, nil)
-	}
 	return nil
 }
 
