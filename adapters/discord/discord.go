@@ -85,7 +85,8 @@ const (
 	interactionWindow = 3 * time.Second
 	// followupWindow is how long an interaction token lasts.
 	followupWindow = 15 * time.Minute
-	// maxSkew is how far a signed timestamp may be from now.
+	// A signed timestamp older than maxStale, or more than maxFuture
+	// ahead, is refused.
 	maxStale  = 5 * time.Minute
 	maxFuture = 1 * time.Minute
 )

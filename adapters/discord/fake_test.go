@@ -26,6 +26,9 @@ type fakeDiscord struct {
 	botID string
 	// heartbeatMS is the interval HELLO asks for.
 	heartbeatMS int
+	// silent: accept websocket connections and never say HELLO.
+	silent bool
+	dialed int // websocket connections accepted
 
 	mu      sync.Mutex
 	changed chan struct{} // closed and replaced on every change below
@@ -387,6 +390,18 @@ func (f *fakeDiscord) gateway(w http.ResponseWriter, r *http.Request) {
 	}
 	gc := &gwConn{c: c}
 	defer c.Close()
+	f.mu.Lock()
+	f.dialed++
+	f.notify()
+	silent := f.silent
+	f.mu.Unlock()
+	if silent {
+		for {
+			if _, _, err := c.ReadMessage(); err != nil {
+				return
+			}
+		}
+	}
 	gc.send(map[string]any{"op": 10, "d": map[string]any{"heartbeat_interval": f.heartbeatMS}})
 
 	closeWith := func(code int, text string) {

@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
 	"regexp"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -35,10 +38,29 @@ type gateway struct {
 	s *discordgo.Session
 
 	disconnected chan struct{}
+
+	mu   sync.Mutex
+	conn net.Conn // the connection last dialed, to cut a stuck handshake
 }
+
+// openTimeout bounds connecting: dial, HELLO, IDENTIFY or RESUME, READY.
+const openTimeout = 30 * time.Second
 
 func newGateway(a *Adapter, s *discordgo.Session) *gateway {
 	g := &gateway{a: a, s: s, disconnected: make(chan struct{}, 1)}
+	s.Dialer = &websocket.Dialer{
+		Proxy:            http.ProxyFromEnvironment,
+		HandshakeTimeout: 10 * time.Second,
+		NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := (&net.Dialer{Timeout: 10 * time.Second}).DialContext(ctx, network, addr)
+			if err == nil {
+				g.mu.Lock()
+				g.conn = c
+				g.mu.Unlock()
+			}
+			return c, err
+		},
+	}
 	s.Identify.Intents = Intents
 	s.Identify.Compress = false
 	s.Compress = false
@@ -55,7 +77,11 @@ func (g *gateway) run(ctx context.Context) error {
 	log := g.a.log
 	backoff := minBackoff
 	for {
-		err := g.s.Open()
+		err := g.open(ctx)
+		if ctx.Err() != nil {
+			g.close()
+			return nil
+		}
 		switch {
 		case err == nil, errors.Is(err, discordgo.ErrWSAlreadyOpen):
 			// Open returns once Discord has said READY (or RESUMED).
@@ -79,6 +105,35 @@ func (g *gateway) run(ctx context.Context) error {
 			return nil
 		}
 		backoff = min(backoff*2, maxBackoff)
+	}
+}
+
+// open connects the session. discordgo's Open takes no context and waits
+// for HELLO and READY without a deadline; when ctx ends or Discord stays
+// silent, the connection being opened is cut, which ends Open.
+func (g *gateway) open(ctx context.Context) error {
+	done := make(chan error, 1)
+	go func() { done <- g.s.Open() }()
+	t := time.NewTimer(openTimeout)
+	defer t.Stop()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		g.cut()
+		return errors.Join(ctx.Err(), <-done)
+	case <-t.C:
+		g.cut()
+		return fmt.Errorf("no READY within %v: %w", openTimeout, <-done)
+	}
+}
+
+// cut closes the connection last dialed.
+func (g *gateway) cut() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.conn != nil {
+		g.conn.Close()
 	}
 }
 

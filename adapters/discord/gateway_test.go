@@ -362,3 +362,24 @@ func TestStripMention(t *testing.T) {
 		}
 	}
 }
+
+func TestRunEndsWhileDiscordIsSilent(t *testing.T) {
+	h := newHarness(t, harnessOptions{gateway: true})
+	h.fake.mu.Lock()
+	h.fake.silent = true
+	h.fake.mu.Unlock()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- h.a.Run(ctx) }()
+	// Connected, waiting for a HELLO that never comes.
+	waitUntil(h.fake, func() (int, bool) { return h.fake.dialed, h.fake.dialed >= 1 })
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return after its context ended")
+	}
+}
