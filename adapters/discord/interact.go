@@ -38,8 +38,9 @@ type reply struct {
 	later func(ctx context.Context)
 }
 
-// handle works out the reply to an interaction received at received. A panic is recovered and
-// answered with an apology to the person who asked.
+// handle works out the reply to an interaction that arrived at received.
+// A panic is recovered and answered with an apology to the person who
+// asked.
 func (a *Adapter) handle(ctx context.Context, i *discordgo.Interaction, received time.Time) (rep reply) {
 	defer func() {
 		if a.recovered(recover(), "interaction", debug.Stack()) {
@@ -56,10 +57,11 @@ func (a *Adapter) handle(ctx context.Context, i *discordgo.Interaction, received
 	case discordgo.InteractionMessageComponent:
 		return a.component(ctx, i, received)
 	}
-	return reply{first: message4(notice(msgUnknown))}
+	return reply{first: channelMessage(notice(msgUnknown))}
 }
 
-func message4(m message) callback {
+// channelMessage responds with a message.
+func channelMessage(m message) callback {
 	return callback{Type: discordgo.InteractionResponseChannelMessageWithSource, Data: m}
 }
 
@@ -77,9 +79,9 @@ func (a *Adapter) command(ctx context.Context, i *discordgo.Interaction, receive
 			return a.deps.Asker.Explain(ctx, t)
 		})
 	case cmdAbout:
-		return reply{first: message4(renderAbout(a.deps.Asker.About()))}
+		return reply{first: channelMessage(renderAbout(a.deps.Asker.About()))}
 	}
-	return reply{first: message4(notice(msgUnknown))}
+	return reply{first: channelMessage(notice(msgUnknown))}
 }
 
 // option returns the string value of the named option.
@@ -149,11 +151,11 @@ func (a *Adapter) component(ctx context.Context, i *discordgo.Interaction, recei
 			return a.deps.Asker.Ask(ctx, question(i, q))
 		})
 	case strings.HasPrefix(id, idHelpful):
-		return reply{first: message4(a.feedback(ctx, i, true, strings.TrimPrefix(id, idHelpful)))}
+		return reply{first: channelMessage(a.feedback(ctx, i, true, strings.TrimPrefix(id, idHelpful)))}
 	case strings.HasPrefix(id, idUnhelpful):
-		return reply{first: message4(a.feedback(ctx, i, false, strings.TrimPrefix(id, idUnhelpful)))}
+		return reply{first: channelMessage(a.feedback(ctx, i, false, strings.TrimPrefix(id, idUnhelpful)))}
 	}
-	return reply{first: message4(notice("That button no longer does anything."))}
+	return reply{first: channelMessage(notice("That button no longer does anything."))}
 }
 
 // completeQuestion finds the question a button's truncated custom id
@@ -224,9 +226,9 @@ func (a *Adapter) answer(ctx context.Context, i *discordgo.Interaction, received
 
 	now := func(msgs []message) reply {
 		if msgs == nil {
-			return reply{first: message4(notice(msgFailed))}
+			return reply{first: channelMessage(notice(msgFailed))}
 		}
-		rep := reply{first: message4(msgs[0])}
+		rep := reply{first: channelMessage(msgs[0])}
 		if len(msgs) > 1 {
 			rep.later = func(ctx context.Context) { a.continueAnswer(ctx, i, msgs[1:]) }
 		}
