@@ -9,6 +9,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	lru "github.com/hashicorp/golang-lru/v2"
+
 	"github.com/explainerbot/explainer/knowledge"
 )
 
@@ -25,6 +27,8 @@ const (
 	// entries must cover for the bot to answer. It is tuned on labelled
 	// questions with `explainer eval --tune`.
 	DefaultMinCoverage = 0.6
+	// DefaultCacheSize is how many answers an engine remembers.
+	DefaultCacheSize = 4096
 	// MaxQuestionRunes is the longest question the bot reads.
 	MaxQuestionRunes = 1000
 
@@ -46,8 +50,12 @@ type Options struct {
 	// extractive answers. Logger (nil: silent) and OnSummary (for metrics)
 	// hear of every attempt.
 	Summarizer Summarizer
-	Logger     *slog.Logger
-	OnSummary  func(SummaryOutcome)
+	// CacheSize bounds the answers kept for repeated questions; 0 means
+	// DefaultCacheSize, negative turns caching off (benchmarks of the
+	// uncached path).
+	CacheSize int
+	Logger    *slog.Logger
+	OnSummary func(SummaryOutcome)
 }
 
 // Engine answers questions from one knowledge base. It is safe for
@@ -58,6 +66,10 @@ type Engine struct {
 	opts    Options
 	intents []intentRule
 	about   about
+	// cache keeps the extractive answers to recent questions by their
+	// normalised text: the KB never changes under an engine, and people
+	// ask the same things (follow-up buttons, featured questions).
+	cache *lru.Cache[string, Answer]
 }
 
 // New returns an engine over the given index.
@@ -65,7 +77,13 @@ func New(s Searcher, opts Options) *Engine {
 	if opts.MinCoverage <= 0 {
 		opts.MinCoverage = DefaultMinCoverage
 	}
+	if opts.CacheSize == 0 {
+		opts.CacheSize = DefaultCacheSize
+	}
 	e := &Engine{search: s, kb: s.KB(), opts: opts, intents: intentRules()}
+	if opts.CacheSize > 0 {
+		e.cache, _ = lru.New[string, Answer](opts.CacheSize)
+	}
 	e.about = newAbout(e.kb)
 	return e
 }
@@ -81,17 +99,28 @@ func (e *Engine) Ask(ctx context.Context, q Question) (Answer, error) {
 		a.Question = text
 		return a, nil
 	}
-	res, err := e.search.Search(ctx, text, searchDepth)
-	if err != nil {
-		return Answer{}, fmt.Errorf("ask %q: %w", truncate(text, 80), err)
+	a, ok := e.cached(text)
+	if !ok {
+		res, err := e.search.Search(ctx, text, searchDepth)
+		if err != nil {
+			return Answer{}, fmt.Errorf("ask %q: %w", truncate(text, 80), err)
+		}
+		if a, err = e.answer(ctx, text, res); err != nil {
+			return Answer{}, fmt.Errorf("ask %q: %w", truncate(text, 80), err)
+		}
+		a.Question = text
+		if e.cache != nil {
+			e.cache.Add(text, a)
+		}
 	}
-	a, err := e.answer(ctx, text, res)
-	if err != nil {
-		return Answer{}, fmt.Errorf("ask %q: %w", truncate(text, 80), err)
+	return e.summarize(ctx, a), nil
+}
+
+func (e *Engine) cached(text string) (Answer, bool) {
+	if e.cache == nil {
+		return Answer{}, false
 	}
-	a.Question = text
-	a = e.summarize(ctx, a)
-	return a, nil
+	return e.cache.Get(text)
 }
 
 // screen declines what needs no lookup: nothing to read, too much to read,

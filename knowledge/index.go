@@ -337,13 +337,32 @@ func (ix *Index) Search(ctx context.Context, text string, limit int) (Result, er
 		res.Query = text + " " + strings.Join(corrections, " ")
 	}
 
-	ask := bleve.NewMatchQuery(res.Query)
-	ask.SetField(fieldAsk)
-	ask.SetBoost(askBoost)
-	body := bleve.NewMatchQuery(res.Query)
-	body.SetField(fieldText)
-	body.SetBoost(textBoost)
-	req := bleve.NewSearchRequestOptions(query.NewDisjunctionQuery([]query.Query{ask, body}), limit, 0, false)
+	// The terms are analyzed already: search them as terms in each field
+	// (what a match query would do after analysing the text again), leaving
+	// out words that carry no meaning or that the KB never uses.
+	var ask, body []query.Query
+	for _, t := range res.Terms {
+		if t.Weight == 0 || !t.Known {
+			continue
+		}
+		term := t.Term
+		if t.Corrected != "" {
+			term = t.Corrected
+		}
+		a := query.NewTermQuery(term)
+		a.SetField(fieldAsk)
+		a.SetBoost(askBoost)
+		b := query.NewTermQuery(term)
+		b.SetField(fieldText)
+		b.SetBoost(textBoost)
+		ask, body = append(ask, a), append(body, b)
+	}
+	if len(ask) == 0 {
+		return res, nil
+	}
+	req := bleve.NewSearchRequestOptions(query.NewDisjunctionQuery([]query.Query{
+		query.NewDisjunctionQuery(ask), query.NewDisjunctionQuery(body),
+	}), limit, 0, false)
 	sr, err := ix.bleve.SearchInContext(ctx, req)
 	if err != nil {
 		return res, fmt.Errorf("search: %w", err)
