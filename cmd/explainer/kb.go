@@ -24,6 +24,8 @@ func runKB(ctx context.Context, c cli) error {
 		return runKBList(ctx, c2)
 	case "show":
 		return runKBShow(ctx, c2)
+	case "gaps":
+		return runKBGaps(ctx, c2)
 	}
 	return usagef("unknown subcommand %q: want lint, list or show", sub)
 }

@@ -56,6 +56,7 @@ func commands() map[string]command {
 		"serve":   {"serve the JSON API, the web page, metrics and the chat platforms", runServe},
 		"slack":   {"print the Slack app manifest to create the app from", runSlack},
 		"discord": {"register the Discord slash commands", runDiscord},
+		"digest":  {"print the daily digest, or manage the channels subscribed to it", runDigest},
 	}
 }
 

@@ -1,0 +1,708 @@
+package digest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/go-co-op/gocron/v2"
+	"github.com/google/uuid"
+	"github.com/jonboulle/clockwork"
+
+	"github.com/explainerbot/explainer/store"
+)
+
+// How the scheduler keeps each day's digest to exactly one post
+//
+// Each subscription has a cron job at its HH:MM in its own zone (gocron
+// with CRON_TZ, so daylight saving is the zone database's business), and a
+// sweep runs every minute: it reloads the subscriptions (so changes made by
+// another process, such as the CLI, take effect), resumes retries and
+// catches up on anything due. Both end in deliver, which is safe to run any
+// number of times for the same digest:
+//
+//  1. The digest of a day is the row (platform, channel, local date) in the
+//     store. Before posting, the scheduler claims the row with a lease; the
+//     claim is a transaction, so one process at a time holds it.
+//  2. A digest that is sent or given up is never claimed again: a restart
+//     after the time posts nothing more.
+//  3. A claim whose lease ran out without being marked sent is in doubt:
+//     its process died before, during or just after the post. The next
+//     claimant asks the Poster whether the digest is already in the channel
+//     (it looks for the key in the channel's recent history) and marks it
+//     sent if so, or posts it if not. A post is given half the lease, so
+//     an owner never posts after its lease has run out. So a crash at any
+//     moment gives one post, not two and not none.
+//  4. A day's first attempt must start within CatchUp of the scheduled time
+//     (a process started at 10:30 sends the 09:00 digest when CatchUp is
+//     3h or more); past that the day is skipped as stale.
+//  5. A temporary failure is retried with exponential backoff (doubling
+//     from Backoff, at most MaxAttempts attempts, never past the next day's
+//     time); a permanent one gives up the day at once. Each day given up
+//     counts against the subscription, which is paused after MaxFailures
+//     such days in a row; a good day resets the count.
+
+// Defaults for Config.
+const (
+	DefaultMaxFailures = 3
+	DefaultMaxAttempts = 5
+	DefaultBackoff     = time.Minute
+	DefaultLease       = 2 * time.Minute
+	DefaultSweep       = time.Minute
+	maxBackoff         = 30 * time.Minute
+	// grace is how late the first attempt of a day may start when CatchUp
+	// is zero: the time a timer or a sweep may lag.
+	grace = 2 * time.Minute
+	// parallel bounds the posts a sweep makes at once.
+	parallel = 4
+)
+
+// Store is what the scheduler keeps in the store (*store.Store).
+type Store interface {
+	Subscriptions(ctx context.Context) ([]store.Subscription, error)
+	Digest(ctx context.Context, k store.DigestKey) (store.DigestRecord, error)
+	ClaimDigest(ctx context.Context, k store.DigestKey, owner string, now time.Time, lease time.Duration) (store.Claim, error)
+	MarkDigestSent(ctx context.Context, k store.DigestKey, now time.Time) error
+	RetryDigest(ctx context.Context, k store.DigestKey, owner string, now, next time.Time, reason string) error
+	FailDigest(ctx context.Context, k store.DigestKey, now time.Time, reason string, maxFailures int) (store.Failure, error)
+}
+
+// Source composes the digest of a date (*Composer).
+type Source interface {
+	Compose(ctx context.Context, date Date) (Digest, error)
+}
+
+// Config is what a Scheduler needs.
+type Config struct {
+	Store   Store
+	Digests Source
+	// Posters by platform ("slack", "discord"). Subscriptions of a platform
+	// without a poster wait (and are logged once) until it has one.
+	Posters map[string]Poster
+	// Clock is the time source for scheduling; the real clock when nil.
+	Clock clockwork.Clock
+	// CatchUp is how long after its time a day's digest may still be sent
+	// first (EXPLAINER_DIGEST_CATCHUP). Zero allows only a short grace.
+	CatchUp time.Duration
+	// MaxFailures is the number of failed days in a row after which a
+	// subscription is paused (EXPLAINER_DIGEST_MAX_FAILURES; default 3).
+	MaxFailures int
+	// MaxAttempts bounds the attempts a day (default 5).
+	MaxAttempts int
+	// Backoff is the wait before the first retry, doubled for each next one
+	// up to 30 minutes (default 1m).
+	Backoff time.Duration
+	// Lease is how long a claim holds (default 2m); a post may take half.
+	Lease time.Duration
+	// Sweep is the interval of the sweep (default 1m); negative runs it
+	// once, at start.
+	Sweep  time.Duration
+	Logger *slog.Logger
+	// Observe, when set, is told of every outcome (for metrics and tests).
+	// It is called from the scheduler's goroutines and must not block.
+	Observe func(Event)
+}
+
+// Event kinds.
+const (
+	EventPosted    = "posted"    // the digest was posted
+	EventConfirmed = "confirmed" // an interrupted post was found in the channel and marked sent
+	EventRetrying  = "retrying"  // a temporary failure; Next is when it is tried again
+	EventFailed    = "failed"    // the day is given up
+	EventPaused    = "paused"    // the subscription was paused after too many failed days
+	EventMissed    = "missed"    // too late to catch up on the day
+	EventDone      = "done"      // already sent or given up
+	EventWaiting   = "waiting"   // claimed elsewhere, or a retry not yet due, until Next
+	EventSkipped   = "skipped"   // no poster for the platform
+	EventError     = "error"     // the store or the composer failed
+	EventSwept     = "swept"     // a sweep finished
+)
+
+// Event is one outcome of the scheduler.
+type Event struct {
+	Kind    string
+	Key     store.DigestKey
+	At      time.Time // the clock's time
+	Attempt int
+	Next    time.Time
+	Err     error
+}
+
+// Scheduler posts the daily digest to every subscription.
+type Scheduler struct {
+	cfg   Config
+	log   *slog.Logger
+	clock clockwork.Clock
+	owner string
+	cron  gocron.Scheduler
+
+	mu       sync.Mutex
+	subs     map[subKey]*entry
+	inflight map[store.DigestKey]bool
+	done     map[store.DigestKey]bool
+	wait     map[store.DigestKey]time.Time
+	warned   map[string]bool
+	ctx      context.Context
+	cancel   context.CancelFunc
+	started  bool
+
+	sweepMu    sync.Mutex
+	sweeping   bool
+	sweepAgain bool
+	composeMu  sync.Mutex
+	cache      map[Date]Digest
+}
+
+type subKey struct{ platform, channel string }
+
+// entry is a subscription as scheduled.
+type entry struct {
+	sub    store.Subscription
+	hour   int
+	minute int
+	loc    *time.Location
+	job    uuid.UUID
+}
+
+// NewScheduler checks cfg and prepares a scheduler; Start runs it.
+func NewScheduler(cfg Config) (*Scheduler, error) {
+	if cfg.Store == nil || cfg.Digests == nil {
+		return nil, errors.New("digest scheduler: Store and Digests are required")
+	}
+	if cfg.CatchUp < 0 {
+		return nil, errors.New("digest scheduler: CatchUp must not be negative")
+	}
+	if cfg.MaxFailures <= 0 {
+		cfg.MaxFailures = DefaultMaxFailures
+	}
+	if cfg.MaxAttempts <= 0 {
+		cfg.MaxAttempts = DefaultMaxAttempts
+	}
+	if cfg.Backoff <= 0 {
+		cfg.Backoff = DefaultBackoff
+	}
+	if cfg.Lease <= 0 {
+		cfg.Lease = DefaultLease
+	}
+	if cfg.Sweep == 0 {
+		cfg.Sweep = DefaultSweep
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = clockwork.NewRealClock()
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	log = log.With("component", "digest")
+	cron, err := gocron.NewScheduler(
+		gocron.WithClock(cfg.Clock),
+		gocron.WithLocation(time.UTC),
+		gocron.WithLogger(cronLogger{log}),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("digest scheduler: %w", err)
+	}
+	return &Scheduler{
+		cfg:      cfg,
+		log:      log,
+		clock:    cfg.Clock,
+		owner:    newOwner(),
+		cron:     cron,
+		subs:     make(map[subKey]*entry),
+		inflight: make(map[store.DigestKey]bool),
+		done:     make(map[store.DigestKey]bool),
+		wait:     make(map[store.DigestKey]time.Time),
+		warned:   make(map[string]bool),
+		cache:    make(map[Date]Digest),
+	}, nil
+}
+
+func newOwner() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// Start loads the subscriptions, schedules them and starts the sweep, whose
+// first run (at once) catches up on digests due while the process was
+// down. It returns once the jobs are scheduled; the jobs stop when ctx ends
+// or Stop is called.
+func (s *Scheduler) Start(ctx context.Context) error {
+	s.mu.Lock()
+	if s.started {
+		s.mu.Unlock()
+		return errors.New("digest scheduler: already started")
+	}
+	s.started = true
+	s.ctx, s.cancel = context.WithCancel(ctx)
+	s.mu.Unlock()
+	if err := s.Sync(ctx); err != nil {
+		return err
+	}
+	var def gocron.JobDefinition
+	opts := []gocron.JobOption{gocron.WithName("digest sweep")}
+	if s.cfg.Sweep < 0 {
+		def = gocron.OneTimeJob(gocron.OneTimeJobStartImmediately())
+	} else {
+		def = gocron.DurationJob(s.cfg.Sweep)
+		opts = append(opts, gocron.WithStartAt(gocron.WithStartImmediately()))
+	}
+	if _, err := s.cron.NewJob(def, gocron.NewTask(s.sweep), opts...); err != nil {
+		return fmt.Errorf("digest scheduler: sweep: %w", err)
+	}
+	s.cron.Start()
+	s.log.Info("digest scheduler started", "subscriptions", s.count(), "catch_up", s.cfg.CatchUp, "sweep", s.cfg.Sweep)
+	return nil
+}
+
+// Stop stops scheduling and waits, until ctx ends, for posts under way.
+func (s *Scheduler) Stop(ctx context.Context) error {
+	err := s.cron.ShutdownWithContext(ctx)
+	s.mu.Lock()
+	if s.cancel != nil {
+		s.cancel()
+	}
+	s.mu.Unlock()
+	if err != nil && !errors.Is(err, gocron.ErrStopSchedulerTimedOut) {
+		return fmt.Errorf("digest scheduler: stop: %w", err)
+	}
+	return err
+}
+
+func (s *Scheduler) count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.subs)
+}
+
+// Sync reloads the subscriptions from the store and schedules them: call it
+// after subscribing or unsubscribing a channel to take effect at once
+// (the sweep does within a minute anyway).
+func (s *Scheduler) Sync(ctx context.Context) error {
+	subs, err := s.cfg.Store.Subscriptions(ctx)
+	if err != nil {
+		return fmt.Errorf("digest scheduler: %w", err)
+	}
+	want := make(map[subKey]store.Subscription, len(subs))
+	for _, sub := range subs {
+		if !sub.Paused {
+			want[subKey{sub.Platform, sub.Channel}] = sub
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for k, e := range s.subs {
+		if sub, ok := want[k]; ok && sub.At == e.sub.At && sub.Zone == e.sub.Zone && sub.UpdatedAt.Equal(e.sub.UpdatedAt) {
+			e.sub = sub
+			delete(want, k)
+			continue
+		}
+		s.unscheduleLocked(k)
+	}
+	keys := make([]subKey, 0, len(want))
+	for k := range want {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		return keys[i].platform+"\x00"+keys[i].channel < keys[j].platform+"\x00"+keys[j].channel
+	})
+	for _, k := range keys {
+		sub := want[k]
+		h, m, err := ParseClock(sub.At)
+		if err == nil {
+			var loc *time.Location
+			if loc, err = LoadZone(sub.Zone); err == nil {
+				err = s.scheduleLocked(k, &entry{sub: sub, hour: h, minute: m, loc: loc})
+			}
+		}
+		if err != nil && !s.warned["sub:"+k.platform+":"+k.channel] {
+			s.warned["sub:"+k.platform+":"+k.channel] = true
+			s.log.Error("digest subscription not scheduled", "platform", k.platform, "channel", k.channel, "err", err)
+		}
+	}
+	return nil
+}
+
+func (s *Scheduler) scheduleLocked(k subKey, e *entry) error {
+	spec := fmt.Sprintf("CRON_TZ=%s %d %d * * *", e.loc.String(), e.minute, e.hour)
+	job, err := s.cron.NewJob(gocron.CronJob(spec, false),
+		gocron.NewTask(func() { s.fire(k) }),
+		gocron.WithName(k.platform+":"+k.channel),
+	)
+	if err != nil {
+		return fmt.Errorf("schedule %q: %w", spec, err)
+	}
+	e.job = job.ID()
+	s.subs[k] = e
+	return nil
+}
+
+func (s *Scheduler) unscheduleLocked(k subKey) {
+	if e, ok := s.subs[k]; ok {
+		if err := s.cron.RemoveJob(e.job); err != nil && !errors.Is(err, gocron.ErrJobNotFound) {
+			s.log.Warn("remove digest job", "platform", k.platform, "channel", k.channel, "err", err)
+		}
+		delete(s.subs, k)
+	}
+}
+
+// NextRun is when the subscription's digest is next due by its cron job,
+// or the zero time when it is not scheduled.
+func (s *Scheduler) NextRun(platform, channel string) time.Time {
+	runs := s.NextRuns(platform, channel, 1)
+	if len(runs) == 0 {
+		return time.Time{}
+	}
+	return runs[0]
+}
+
+// NextRuns lists the next n times the subscription's cron job runs.
+func (s *Scheduler) NextRuns(platform, channel string, n int) []time.Time {
+	s.mu.Lock()
+	e, ok := s.subs[subKey{platform, channel}]
+	s.mu.Unlock()
+	if !ok {
+		return nil
+	}
+	for _, j := range s.cron.Jobs() {
+		if j.ID() == e.job {
+			runs, err := j.NextRuns(n)
+			if err != nil {
+				return nil
+			}
+			return runs
+		}
+	}
+	return nil
+}
+
+// fire is the cron job of one subscription.
+func (s *Scheduler) fire(k subKey) {
+	s.mu.Lock()
+	e, ok := s.subs[k]
+	var snap entry
+	if ok {
+		snap = *e
+	}
+	ctx := s.ctx
+	s.mu.Unlock()
+	if ok {
+		s.deliver(ctx, snap, s.clock.Now())
+	}
+}
+
+// sweep reloads the subscriptions and delivers whatever is due: a day not
+// yet done whose time has come, a retry, a claim left in doubt.
+func (s *Scheduler) sweep() {
+	// One sweep at a time. A tick that finds a sweep running asks it to go
+	// round once more rather than wait or be lost: gocron may start a run
+	// late, or twice, and a later tick must still see the time it came at.
+	s.sweepMu.Lock()
+	if s.sweeping {
+		s.sweepAgain = true
+		s.sweepMu.Unlock()
+		return
+	}
+	s.sweeping = true
+	s.sweepMu.Unlock()
+	for {
+		now := s.sweepOnce()
+		s.observe(Event{Kind: EventSwept, At: now})
+		s.sweepMu.Lock()
+		if !s.sweepAgain {
+			s.sweeping = false
+			s.sweepMu.Unlock()
+			return
+		}
+		s.sweepAgain = false
+		s.sweepMu.Unlock()
+	}
+}
+
+func (s *Scheduler) sweepOnce() time.Time {
+	s.mu.Lock()
+	ctx := s.ctx
+	s.mu.Unlock()
+	if err := s.Sync(ctx); err != nil {
+		s.log.Warn("digest sweep: reload subscriptions", "err", err)
+		s.observe(Event{Kind: EventError, At: s.clock.Now(), Err: err})
+	}
+	now := s.clock.Now()
+	var due []entry
+	s.mu.Lock()
+	for _, e := range s.subs {
+		occ, day := lastOccurrence(now, e.hour, e.minute, e.loc)
+		k := store.DigestKey{Platform: e.sub.Platform, Channel: e.sub.Channel, Day: day.String()}
+		if occ.Before(e.sub.UpdatedAt) || s.done[k] || s.inflight[k] || now.Before(s.wait[k]) {
+			continue
+		}
+		due = append(due, *e)
+	}
+	s.pruneLocked(now)
+	s.mu.Unlock()
+
+	sem := make(chan struct{}, parallel)
+	var wg sync.WaitGroup
+	for _, e := range due {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			s.deliver(ctx, e, now)
+		})
+	}
+	wg.Wait()
+	return now
+}
+
+// pruneLocked forgets what it knows of days long past.
+func (s *Scheduler) pruneLocked(now time.Time) {
+	old := DateOf(now.UTC()).AddDays(-3).String()
+	for k := range s.done {
+		if k.Day < old {
+			delete(s.done, k)
+		}
+	}
+	for k, t := range s.wait {
+		if now.After(t) {
+			delete(s.wait, k)
+		}
+	}
+}
+
+// deliver brings the digest due at now for one subscription to its
+// channel, once; see the comment at the top of this file.
+func (s *Scheduler) deliver(ctx context.Context, e entry, now time.Time) {
+	occ, day := lastOccurrence(now, e.hour, e.minute, e.loc)
+	if occ.Before(e.sub.UpdatedAt) {
+		return // subscribed (or rescheduled) after today's time: from tomorrow
+	}
+	k := store.DigestKey{Platform: e.sub.Platform, Channel: e.sub.Channel, Day: day.String()}
+	if !s.begin(k) {
+		return
+	}
+	defer s.end(k)
+	log := s.log.With("platform", k.Platform, "channel", k.Channel, "date", k.Day)
+
+	poster, ok := s.cfg.Posters[k.Platform]
+	if !ok {
+		s.mu.Lock()
+		first := !s.warned["poster:"+k.Platform]
+		s.warned["poster:"+k.Platform] = true
+		s.mu.Unlock()
+		if first {
+			log.Warn("digest subscriptions wait: no connection to this platform is configured")
+		}
+		s.observe(Event{Kind: EventSkipped, Key: k, At: now})
+		return
+	}
+
+	if now.After(occ.Add(s.window())) {
+		_, err := s.cfg.Store.Digest(ctx, k)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			s.markDone(k)
+			log.Info("digest skipped: too long after its time to catch up", "due", occ, "catch_up", s.cfg.CatchUp)
+			s.observe(Event{Kind: EventMissed, Key: k, At: now})
+			return
+		case err != nil:
+			s.storeError(log, k, now, err)
+			return
+		}
+	}
+
+	c, err := s.cfg.Store.ClaimDigest(ctx, k, s.owner, now, s.cfg.Lease)
+	if err != nil {
+		s.storeError(log, k, now, err)
+		return
+	}
+	switch c.Outcome {
+	case store.Done:
+		s.markDone(k)
+		s.observe(Event{Kind: EventDone, Key: k, At: now})
+		return
+	case store.Busy, store.Later:
+		s.mu.Lock()
+		s.wait[k] = c.Until
+		s.mu.Unlock()
+		s.observe(Event{Kind: EventWaiting, Key: k, At: now, Next: c.Until})
+		return
+	}
+
+	// Claimed: post within half the lease, so that nobody takes over while
+	// this post may still land.
+	// (Real time: the post's deadline is for the network, and clockwork's
+	// fake contexts block in Err.)
+	postCtx, cancel := context.WithTimeout(ctx, s.cfg.Lease/2)
+	defer cancel()
+	key := Key(k.Platform, k.Channel, day)
+	if c.InDoubt {
+		posted, err := poster.Posted(postCtx, k.Channel, key)
+		if err != nil {
+			s.temporary(ctx, log, e, k, c, occ, fmt.Errorf("check for an earlier post: %w", err))
+			return
+		}
+		if posted {
+			if err := s.cfg.Store.MarkDigestSent(ctx, k, s.clock.Now()); err != nil {
+				s.storeError(log, k, now, err)
+				return
+			}
+			s.markDone(k)
+			log.Info("digest found in the channel after an interrupted attempt; not posted again", "attempt", c.Attempt)
+			s.observe(Event{Kind: EventConfirmed, Key: k, At: s.clock.Now(), Attempt: c.Attempt})
+			return
+		}
+	}
+	d, err := s.compose(postCtx, day)
+	if err != nil {
+		s.temporary(ctx, log, e, k, c, occ, fmt.Errorf("compose: %w", err))
+		return
+	}
+	err = poster.Post(postCtx, k.Channel, d, key)
+	at := s.clock.Now()
+	switch {
+	case err == nil:
+		if err := s.cfg.Store.MarkDigestSent(ctx, k, at); err != nil {
+			// The claim stays; once its lease ends it is in doubt, and the
+			// check finds this post.
+			log.Error("digest posted but not recorded as sent", "err", err)
+		}
+		s.markDone(k)
+		log.Info("digest posted", "attempt", c.Attempt)
+		s.observe(Event{Kind: EventPosted, Key: k, At: at, Attempt: c.Attempt})
+	case IsPermanent(err):
+		s.fail(ctx, log, k, c, err)
+	default:
+		s.temporary(ctx, log, e, k, c, occ, err)
+	}
+}
+
+// window is how long after its time a day's first attempt may start.
+func (s *Scheduler) window() time.Duration { return max(s.cfg.CatchUp, grace) }
+
+// temporary schedules the next attempt after a failure that may pass, or
+// gives the day up when attempts or time have run out.
+func (s *Scheduler) temporary(ctx context.Context, log *slog.Logger, e entry, k store.DigestKey, c store.Claim, occ time.Time, cause error) {
+	now := s.clock.Now()
+	if c.Attempt >= s.cfg.MaxAttempts {
+		s.fail(ctx, log, k, c, fmt.Errorf("gave up after %d attempts: %w", c.Attempt, cause))
+		return
+	}
+	delay := s.cfg.Backoff << (c.Attempt - 1)
+	if delay > maxBackoff || delay <= 0 {
+		delay = maxBackoff
+	}
+	var ra *RetryAfterError
+	if errors.As(cause, &ra) && ra.After > delay {
+		delay = ra.After
+	}
+	next := now.Add(delay)
+	nextDay, _ := ParseDate(k.Day)
+	if !next.Before(nextDay.AddDays(1).At(e.hour, e.minute, e.loc)) {
+		s.fail(ctx, log, k, c, fmt.Errorf("no time left today to retry: %w", cause))
+		return
+	}
+	if err := s.cfg.Store.RetryDigest(ctx, k, s.owner, now, next, cause.Error()); err != nil {
+		s.storeError(log, k, now, err)
+		return
+	}
+	s.mu.Lock()
+	s.wait[k] = next
+	s.mu.Unlock()
+	log.Warn("digest post failed; will retry", "attempt", c.Attempt, "retry_at", next, "err", cause)
+	s.observe(Event{Kind: EventRetrying, Key: k, At: now, Attempt: c.Attempt, Next: next, Err: cause})
+}
+
+// fail gives the day up and pauses the subscription after too many.
+func (s *Scheduler) fail(ctx context.Context, log *slog.Logger, k store.DigestKey, c store.Claim, cause error) {
+	now := s.clock.Now()
+	f, err := s.cfg.Store.FailDigest(ctx, k, now, cause.Error(), s.cfg.MaxFailures)
+	if err != nil {
+		s.storeError(log, k, now, err)
+		return
+	}
+	s.markDone(k)
+	log.Warn("digest not posted today", "attempt", c.Attempt, "failed_days", f.Failures, "permanent", IsPermanent(cause), "err", cause)
+	s.observe(Event{Kind: EventFailed, Key: k, At: now, Attempt: c.Attempt, Err: cause})
+	if f.Paused {
+		s.mu.Lock()
+		s.unscheduleLocked(subKey{k.Platform, k.Channel})
+		s.mu.Unlock()
+		log.Error("digest subscription paused after failing days in a row; subscribe the channel again to resume",
+			"failed_days", f.Failures, "err", cause)
+		s.observe(Event{Kind: EventPaused, Key: k, At: now, Err: cause})
+	}
+}
+
+func (s *Scheduler) storeError(log *slog.Logger, k store.DigestKey, now time.Time, err error) {
+	log.Error("digest store", "err", err)
+	s.observe(Event{Kind: EventError, Key: k, At: now, Err: err})
+}
+
+// compose returns the digest of a date, composed once per process so that
+// every channel gets the same one (the summary too).
+func (s *Scheduler) compose(ctx context.Context, day Date) (Digest, error) {
+	s.composeMu.Lock()
+	defer s.composeMu.Unlock()
+	if d, ok := s.cache[day]; ok {
+		return d, nil
+	}
+	d, err := s.cfg.Digests.Compose(ctx, day)
+	if err != nil {
+		return Digest{}, err
+	}
+	if len(s.cache) >= 8 {
+		oldest := day
+		for k := range s.cache {
+			if k.dayNumber() < oldest.dayNumber() {
+				oldest = k
+			}
+		}
+		delete(s.cache, oldest)
+	}
+	s.cache[day] = d
+	return d, nil
+}
+
+func (s *Scheduler) begin(k store.DigestKey) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.inflight[k] || s.done[k] {
+		return false
+	}
+	s.inflight[k] = true
+	return true
+}
+
+func (s *Scheduler) end(k store.DigestKey) {
+	s.mu.Lock()
+	delete(s.inflight, k)
+	s.mu.Unlock()
+}
+
+func (s *Scheduler) markDone(k store.DigestKey) {
+	s.mu.Lock()
+	s.done[k] = true
+	delete(s.wait, k)
+	s.mu.Unlock()
+}
+
+func (s *Scheduler) observe(e Event) {
+	if s.cfg.Observe != nil {
+		s.cfg.Observe(e)
+	}
+}
+
+// cronLogger passes gocron's notes to slog.
+type cronLogger struct{ log *slog.Logger }
+
+func (l cronLogger) Debug(msg string, args ...any) { l.log.Debug("gocron: "+msg, args...) }
+func (l cronLogger) Info(msg string, args ...any)  { l.log.Debug("gocron: "+msg, args...) }
+func (l cronLogger) Warn(msg string, args ...any)  { l.log.Warn("gocron: "+msg, args...) }
+func (l cronLogger) Error(msg string, args ...any) { l.log.Error("gocron: "+msg, args...) }
