@@ -101,7 +101,7 @@ type Config struct {
 	// Lease is how long a claim holds (default 2m); a post may take half.
 	Lease time.Duration
 	// Sweep is the interval of the sweep (default 1m); negative runs it
-	// once, at start.
+	// once, at start, and leaves the rest to the cron jobs and Sync.
 	Sweep  time.Duration
 	Logger *slog.Logger
 	// Observe, when set, is told of every outcome (for metrics and tests).
@@ -152,11 +152,9 @@ type Scheduler struct {
 	cancel   context.CancelFunc
 	started  bool
 
-	sweepMu    sync.Mutex
-	sweeping   bool
-	sweepAgain bool
-	composeMu  sync.Mutex
-	cache      map[Date]Digest
+	swept     chan struct{} // closed when the sweep loop ends
+	composeMu sync.Mutex
+	cache     map[Date]Digest
 }
 
 type subKey struct{ platform, channel string }
@@ -242,38 +240,63 @@ func (s *Scheduler) Start(ctx context.Context) error {
 	}
 	s.started = true
 	s.ctx, s.cancel = context.WithCancel(ctx)
+	s.swept = make(chan struct{})
 	s.mu.Unlock()
 	if err := s.Sync(ctx); err != nil {
+		s.cancel()
+		close(s.swept)
 		return err
 	}
-	var def gocron.JobDefinition
-	opts := []gocron.JobOption{gocron.WithName("digest sweep")}
-	if s.cfg.Sweep < 0 {
-		def = gocron.OneTimeJob(gocron.OneTimeJobStartImmediately())
-	} else {
-		def = gocron.DurationJob(s.cfg.Sweep)
-		opts = append(opts, gocron.WithStartAt(gocron.WithStartImmediately()))
-	}
-	if _, err := s.cron.NewJob(def, gocron.NewTask(s.sweep), opts...); err != nil {
-		return fmt.Errorf("digest scheduler: sweep: %w", err)
-	}
 	s.cron.Start()
+	// The sweep runs on a ticker of its own rather than as a gocron
+	// interval job: a gocron job whose next run falls exactly on "now"
+	// (as it does under a fake clock) is run again and again until the
+	// clock moves.
+	var tick clockwork.Ticker
+	if s.cfg.Sweep > 0 {
+		tick = s.clock.NewTicker(s.cfg.Sweep)
+	}
+	go s.sweepLoop(s.ctx, tick)
 	s.log.Info("digest scheduler started", "subscriptions", s.count(), "catch_up", s.cfg.CatchUp, "sweep", s.cfg.Sweep)
 	return nil
+}
+
+// sweepLoop sweeps at once and then at every tick, until ctx ends.
+func (s *Scheduler) sweepLoop(ctx context.Context, tick clockwork.Ticker) {
+	defer close(s.swept)
+	s.sweep(ctx)
+	if tick == nil {
+		return
+	}
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.Chan():
+			s.sweep(ctx)
+		}
+	}
 }
 
 // Stop stops scheduling and waits, until ctx ends, for posts under way.
 func (s *Scheduler) Stop(ctx context.Context) error {
 	err := s.cron.ShutdownWithContext(ctx)
 	s.mu.Lock()
-	if s.cancel != nil {
-		s.cancel()
-	}
+	cancel, swept := s.cancel, s.swept
 	s.mu.Unlock()
-	if err != nil && !errors.Is(err, gocron.ErrStopSchedulerTimedOut) {
+	if cancel != nil {
+		cancel()
+		select {
+		case <-swept:
+		case <-ctx.Done():
+			err = errors.Join(err, ctx.Err())
+		}
+	}
+	if err != nil {
 		return fmt.Errorf("digest scheduler: stop: %w", err)
 	}
-	return err
+	return nil
 }
 
 func (s *Scheduler) count() int {
@@ -400,36 +423,12 @@ func (s *Scheduler) fire(k subKey) {
 
 // sweep reloads the subscriptions and delivers whatever is due: a day not
 // yet done whose time has come, a retry, a claim left in doubt.
-func (s *Scheduler) sweep() {
-	// One sweep at a time. A tick that finds a sweep running asks it to go
-	// round once more rather than wait or be lost: gocron may start a run
-	// late, or twice, and a later tick must still see the time it came at.
-	s.sweepMu.Lock()
-	if s.sweeping {
-		s.sweepAgain = true
-		s.sweepMu.Unlock()
-		return
-	}
-	s.sweeping = true
-	s.sweepMu.Unlock()
-	for {
-		now := s.sweepOnce()
-		s.observe(Event{Kind: EventSwept, At: now})
-		s.sweepMu.Lock()
-		if !s.sweepAgain {
-			s.sweeping = false
-			s.sweepMu.Unlock()
-			return
-		}
-		s.sweepAgain = false
-		s.sweepMu.Unlock()
-	}
+func (s *Scheduler) sweep(ctx context.Context) {
+	now := s.sweepOnce(ctx)
+	s.observe(Event{Kind: EventSwept, At: now})
 }
 
-func (s *Scheduler) sweepOnce() time.Time {
-	s.mu.Lock()
-	ctx := s.ctx
-	s.mu.Unlock()
+func (s *Scheduler) sweepOnce(ctx context.Context) time.Time {
 	if err := s.Sync(ctx); err != nil {
 		s.log.Warn("digest sweep: reload subscriptions", "err", err)
 		s.observe(Event{Kind: EventError, At: s.clock.Now(), Err: err})
