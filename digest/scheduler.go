@@ -38,7 +38,10 @@ import (
 //     (it looks for the key in the channel's recent history) and marks it
 //     sent if so, or posts it if not. A post is given half the lease, so
 //     an owner never posts after its lease has run out. So a crash at any
-//     moment gives one post, not two and not none.
+//     moment gives one post, not two and not none. A retry after a failed
+//     attempt checks the same way (a post that timed out may have landed);
+//     a check that fails is itself retried, never skipped: when in doubt the
+//     scheduler does not post.
 //  4. A day's first attempt must start within CatchUp of the scheduled time
 //     (a process started at 10:30 sends the 09:00 digest when CatchUp is
 //     3h or more); past that the day is skipped as stale.
@@ -47,6 +50,13 @@ import (
 //     time); a permanent one gives up the day at once. Each day given up
 //     counts against the subscription, which is paused after MaxFailures
 //     such days in a row; a good day resets the count.
+//  6. Within a process a digest is delivered by one goroutine at a time
+//     (the cron job or the sweep, whichever comes first), and a sweep ends
+//     only when every delivery due at its time has ended.
+//
+// A time of day that does not exist on the day the clocks go forward
+// (02:30 on the night they jump from 02:00 to 03:00) is sent by the sweep
+// at the moment it would have been, 03:30 local: gocron's cron skips it.
 
 // Defaults for Config.
 const (
@@ -144,7 +154,7 @@ type Scheduler struct {
 
 	mu       sync.Mutex
 	subs     map[subKey]*entry
-	inflight map[store.DigestKey]bool
+	inflight map[store.DigestKey]chan struct{} // closed when the delivery ends
 	done     map[store.DigestKey]bool
 	wait     map[store.DigestKey]time.Time
 	warned   map[string]bool
@@ -214,7 +224,7 @@ func NewScheduler(cfg Config) (*Scheduler, error) {
 		owner:    newOwner(),
 		cron:     cron,
 		subs:     make(map[subKey]*entry),
-		inflight: make(map[store.DigestKey]bool),
+		inflight: make(map[store.DigestKey]chan struct{}),
 		done:     make(map[store.DigestKey]bool),
 		wait:     make(map[store.DigestKey]time.Time),
 		warned:   make(map[string]bool),
@@ -435,11 +445,16 @@ func (s *Scheduler) sweepOnce(ctx context.Context) time.Time {
 	}
 	now := s.clock.Now()
 	var due []entry
+	var running []chan struct{} // deliveries under way, by a cron job
 	s.mu.Lock()
 	for _, e := range s.subs {
 		occ, day := lastOccurrence(now, e.hour, e.minute, e.loc)
 		k := store.DigestKey{Platform: e.sub.Platform, Channel: e.sub.Channel, Day: day.String()}
-		if occ.Before(e.sub.UpdatedAt) || s.done[k] || s.inflight[k] || now.Before(s.wait[k]) {
+		if ch, ok := s.inflight[k]; ok {
+			running = append(running, ch)
+			continue
+		}
+		if occ.Before(e.sub.UpdatedAt) || s.done[k] || now.Before(s.wait[k]) {
 			continue
 		}
 		due = append(due, *e)
@@ -457,6 +472,13 @@ func (s *Scheduler) sweepOnce(ctx context.Context) time.Time {
 		})
 	}
 	wg.Wait()
+	// A sweep ends when everything due at its time has been dealt with.
+	for _, ch := range running {
+		select {
+		case <-ch:
+		case <-ctx.Done():
+		}
+	}
 	return now
 }
 
@@ -544,7 +566,12 @@ func (s *Scheduler) deliver(ctx context.Context, e entry, now time.Time) {
 	if c.InDoubt {
 		posted, err := poster.Posted(postCtx, k.Channel, key)
 		if err != nil {
-			s.temporary(ctx, log, e, k, c, occ, fmt.Errorf("check for an earlier post: %w", err))
+			err = fmt.Errorf("check for an earlier post: %w", err)
+			if IsPermanent(err) {
+				s.fail(ctx, log, k, c, err)
+			} else {
+				s.temporary(ctx, log, e, k, c, occ, err)
+			}
 			return
 		}
 		if posted {
@@ -672,15 +699,16 @@ func (s *Scheduler) compose(ctx context.Context, day Date) (Digest, error) {
 func (s *Scheduler) begin(k store.DigestKey) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.inflight[k] || s.done[k] {
+	if _, ok := s.inflight[k]; ok || s.done[k] {
 		return false
 	}
-	s.inflight[k] = true
+	s.inflight[k] = make(chan struct{})
 	return true
 }
 
 func (s *Scheduler) end(k store.DigestKey) {
 	s.mu.Lock()
+	close(s.inflight[k])
 	delete(s.inflight, k)
 	s.mu.Unlock()
 }

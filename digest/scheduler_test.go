@@ -64,7 +64,9 @@ type poster struct {
 	p     *platform
 	clock clockwork.Clock
 	// post, when set, runs before the post lands; a non-nil error stops it.
-	post   func(channel string, attempt int) error
+	post func(channel string, attempt int) error
+	// check, when set, fails the history check.
+	check  error
 	mu     sync.Mutex
 	tries  int
 	checks int
@@ -91,6 +93,9 @@ func (f *poster) Posted(ctx context.Context, channel, key string) (bool, error) 
 	f.mu.Lock()
 	f.checks++
 	f.mu.Unlock()
+	if f.check != nil {
+		return false, f.check
+	}
 	return f.p.has(channel, key), nil
 }
 
@@ -492,17 +497,7 @@ func TestRestarts(t *testing.T) {
 // skips the day rather than post a stale digest, and posts the next day.
 func TestTooLateToCatchUp(t *testing.T) {
 	path := dbPath(t)
-	// Subscribed long before.
-	{
-		st, err := store.Open(context.Background(), path, store.Options{Now: func() time.Time { return utc("2025-01-20T00:00:00Z") }})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := st.Subscribe(context.Background(), store.Subscription{Platform: "slack", Channel: "C1", At: "09:00", Zone: "Europe/Berlin"}); err != nil {
-			t.Fatal(err)
-		}
-		st.Close()
-	}
+	subscribeAt(t, path, utc("2025-01-20T00:00:00Z"), "slack", "C1", "09:00", "Europe/Berlin")
 	clock := clockwork.NewFakeClockAt(utc("2025-01-27T11:01:00Z")) // 3h01 after 09:00 in Berlin
 	plat := &platform{}
 	h := newHarness(t, path, clock, digest.Config{Posters: map[string]digest.Poster{"slack": &poster{p: plat, clock: clock}}, CatchUp: 3 * time.Hour})
@@ -513,6 +508,19 @@ func TestTooLateToCatchUp(t *testing.T) {
 	h.advanceToEvent(utc("2025-01-28T08:00:00Z"), digest.EventPosted)
 	if posts := plat.all(); len(posts) != 1 || posts[0].day != "2025-01-28" {
 		t.Fatalf("posts %+v, want one for the next day", posts)
+	}
+}
+
+// subscribeAt subscribes a channel as of a time, in its own connection.
+func subscribeAt(t *testing.T, path string, at time.Time, platform, channel, clock, zone string) {
+	t.Helper()
+	st, err := store.Open(context.Background(), path, store.Options{Now: func() time.Time { return at }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := st.Subscribe(context.Background(), store.Subscription{Platform: platform, Channel: channel, At: clock, Zone: zone}); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -661,5 +669,79 @@ func TestPermanentFailurePauses(t *testing.T) {
 	h.advanceToEvent(utc("2025-02-01T08:00:00Z"), digest.EventPosted)
 	if n := len(plat.all()); n != 1 {
 		t.Fatalf("%d posts after resubscribing, want 1", n)
+	}
+}
+
+// TestInDoubtClaimThatCannotBeChecked: when a claim left by a dead process
+// cannot be checked against the channel, the scheduler does not post
+// blindly: a temporary failure is retried, a permanent one gives up the day.
+func TestInDoubtClaimThatCannotBeChecked(t *testing.T) {
+	due := utc("2025-01-27T08:00:00Z")
+	for _, tc := range []struct {
+		name  string
+		check error
+		want  string
+	}{
+		{"temporary", errors.New("503"), digest.EventRetrying},
+		{"permanent", digest.Permanent(errors.New("missing_scope")), digest.EventFailed},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := dbPath(t)
+			clock := clockwork.NewFakeClockAt(due.Add(5 * time.Minute))
+			plat := &platform{}
+			p := &poster{p: plat, clock: clock, check: tc.check}
+			h := newHarness(t, path, clock, digest.Config{Posters: map[string]digest.Poster{"slack": p}, CatchUp: time.Hour})
+			subscribeAt(t, path, due.Add(-24*time.Hour), "slack", "C1", "09:00", "Europe/Berlin")
+			// A process that died mid-post at the time left its claim.
+			k := store.DigestKey{Platform: "slack", Channel: "C1", Day: "2025-01-27"}
+			if _, err := h.store.ClaimDigest(context.Background(), k, "dead", due, 2*time.Minute); err != nil {
+				t.Fatal(err)
+			}
+			h.start(2)
+			e := h.waitFor(tc.want, clock.Now())
+			if e.Key != k || e.Attempt != 2 {
+				t.Errorf("event %+v", e)
+			}
+			if tries, checks := p.attempts(); tries != 0 || checks != 1 {
+				t.Errorf("%d posts and %d checks, want 0 and 1", tries, checks)
+			}
+		})
+	}
+}
+
+// BenchmarkSweep measures a sweep over 1,000 subscriptions, each already
+// sent today: the work the scheduler does every minute.
+func BenchmarkSweep(b *testing.B) {
+	ctx := context.Background()
+	path := filepath.Join(b.TempDir(), "explainer.db")
+	clock := clockwork.NewFakeClockAt(utc("2025-01-27T12:00:00Z"))
+	st, err := store.Open(ctx, path, store.Options{Now: func() time.Time { return utc("2025-01-20T00:00:00Z") }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	zones := []string{"Europe/Berlin", "America/New_York", "Asia/Tokyo", "UTC"}
+	for i := range 1000 {
+		if _, err := st.Subscribe(ctx, store.Subscription{Platform: "slack", Channel: fmt.Sprintf("C%07d", i), At: fmt.Sprintf("%02d:%02d", i%24, i%60), Zone: zones[i%4]}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	plat := &platform{}
+	s, err := digest.NewScheduler(digest.Config{Store: st, Digests: composer(b, digest.Options{}), Clock: clock, CatchUp: 24 * time.Hour,
+		Posters: map[string]digest.Poster{"slack": &poster{p: plat, clock: clock}}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := s.Sync(ctx); err != nil {
+		b.Fatal(err)
+	}
+	digest.SweepOnce(ctx, s) // posts today's digests
+	if n := len(plat.all()); n != 1000 {
+		b.Fatalf("%d posted, want 1000", n)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		digest.SweepOnce(ctx, s)
 	}
 }
