@@ -445,16 +445,12 @@ func (s *Scheduler) sweepOnce(ctx context.Context) time.Time {
 	}
 	now := s.clock.Now()
 	var due []entry
-	var running []chan struct{} // deliveries under way, by a cron job
 	s.mu.Lock()
 	for _, e := range s.subs {
 		occ, day := lastOccurrence(now, e.hour, e.minute, e.loc)
 		k := store.DigestKey{Platform: e.sub.Platform, Channel: e.sub.Channel, Day: day.String()}
-		if ch, ok := s.inflight[k]; ok {
-			running = append(running, ch)
-			continue
-		}
-		if occ.Before(e.sub.UpdatedAt) || s.done[k] || now.Before(s.wait[k]) {
+		_, running := s.inflight[k] // a cron job is on it: deliver waits for it
+		if occ.Before(e.sub.UpdatedAt) || s.done[k] || (now.Before(s.wait[k]) && !running) {
 			continue
 		}
 		due = append(due, *e)
@@ -471,14 +467,9 @@ func (s *Scheduler) sweepOnce(ctx context.Context) time.Time {
 			s.deliver(ctx, e, now)
 		})
 	}
+	// A sweep ends when everything due at its time has been dealt with,
+	// by it or by a cron job.
 	wg.Wait()
-	// A sweep ends when everything due at its time has been dealt with.
-	for _, ch := range running {
-		select {
-		case <-ch:
-		case <-ctx.Done():
-		}
-	}
 	return now
 }
 
@@ -505,8 +496,22 @@ func (s *Scheduler) deliver(ctx context.Context, e entry, now time.Time) {
 		return // subscribed (or rescheduled) after today's time: from tomorrow
 	}
 	k := store.DigestKey{Platform: e.sub.Platform, Channel: e.sub.Channel, Day: day.String()}
-	if !s.begin(k) {
-		return
+	for {
+		running, mine := s.begin(k)
+		if mine {
+			break
+		}
+		if running == nil {
+			return // done
+		}
+		// Another goroutine is on it, perhaps with an older reading of the
+		// clock (a retry not yet due then may be due now): wait, and look
+		// again.
+		select {
+		case <-running:
+		case <-ctx.Done():
+			return
+		}
 	}
 	defer s.end(k)
 	log := s.log.With("platform", k.Platform, "channel", k.Channel, "date", k.Day)
@@ -696,14 +701,20 @@ func (s *Scheduler) compose(ctx context.Context, day Date) (Digest, error) {
 	return d, nil
 }
 
-func (s *Scheduler) begin(k store.DigestKey) bool {
+// begin marks k as being delivered by the caller, and reports whether it
+// may go ahead. When it may not, running is the delivery under way (closed
+// when it ends), or nil when k is done.
+func (s *Scheduler) begin(k store.DigestKey) (running chan struct{}, mine bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.inflight[k]; ok || s.done[k] {
-		return false
+	if ch, ok := s.inflight[k]; ok {
+		return ch, false
+	}
+	if s.done[k] {
+		return nil, false
 	}
 	s.inflight[k] = make(chan struct{})
-	return true
+	return nil, true
 }
 
 func (s *Scheduler) end(k store.DigestKey) {
