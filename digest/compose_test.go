@@ -324,15 +324,41 @@ func TestComposerOptions(t *testing.T) {
 	}
 }
 
+// TestTextGolden renders digests of a small fixed knowledge base
+// (testdata/kb), so that the files change with the digest, not the KB.
 func TestTextGolden(t *testing.T) {
 	ctx := context.Background()
-	c := composer(t, digest.Options{})
+	kb, err := knowledge.LoadDir(filepath.Join("testdata", "kb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	summarize := func(context.Context, string, []bot.Point) (string, error) {
+		return "DeepSeek's models rival far costlier US ones [p1], by its own account on a modest chip budget [p2].", nil
+	}
+	c, err := digest.NewComposer(ctx, kb, digest.Options{Summarize: summarize, Check: func(string, []bot.Point) error { return nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := digest.NewComposer(ctx, kb, digest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Days() != 2 {
+		t.Errorf("%d days in a rotation of the test KB, want 2 (8 points)", c.Days())
+	}
 	for _, day := range []string{"2025-01-27", "2025-01-28"} {
-		d, err := c.Compose(ctx, mustDate(t, day))
+		d, err := plain.Compose(ctx, mustDate(t, day))
 		if err != nil {
 			t.Fatal(err)
 		}
 		golden(t, filepath.Join("testdata", "digest-"+day+".txt"), d.Text())
+	}
+	for _, day := range []string{"2025-01-27"} {
+		d, err := c.Compose(ctx, mustDate(t, day))
+		if err != nil {
+			t.Fatal(err)
+		}
+		golden(t, filepath.Join("testdata", "digest-"+day+"-summary.txt"), d.Text())
 	}
 }
 
