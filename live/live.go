@@ -127,6 +127,18 @@ func (e *Engine) Ask(ctx context.Context, q bot.Question) (bot.Answer, error) {
 	return s.eng.Ask(ctx, q)
 }
 
+// AskStream answers q like Ask, passing the fluent answer's checked text
+// to partial as it grows; see bot.Engine.AskStream. The whole answer,
+// partial text included, comes from one knowledge base.
+func (e *Engine) AskStream(ctx context.Context, q bot.Question, partial func(text string)) (bot.Answer, error) {
+	s, err := e.acquire()
+	if err != nil {
+		return bot.Answer{}, err
+	}
+	defer s.mu.RUnlock()
+	return s.eng.AskStream(ctx, q, partial)
+}
+
 // Explain answers with the entry that explains topic; see bot.Engine.Explain.
 func (e *Engine) Explain(ctx context.Context, topic string) (bot.Answer, error) {
 	s, err := e.acquire()

@@ -401,3 +401,74 @@ func BenchmarkAsk(b *testing.B) {
 		}
 	})
 }
+
+// streamer is a bot.Summarizer that writes text, a few words at a time
+// when asked to stream, and counts its calls.
+type streamer struct {
+	text  string
+	mu    sync.Mutex
+	calls int
+}
+
+func (s *streamer) Summarize(_ context.Context, _ bot.Brief, partial func(string)) (string, error) {
+	s.mu.Lock()
+	s.calls++
+	s.mu.Unlock()
+	if partial != nil {
+		for i := range s.text {
+			if s.text[i] == ' ' {
+				partial(s.text[:i])
+			}
+		}
+		partial(s.text)
+	}
+	return s.text, nil
+}
+
+const fluent = "By DeepSeek's own account, it trained its models on about 10,000 older Nvidia A100 GPUs plus export-compliant H800 chips [p1][p2]. " +
+	"The article does not confirm these figures [p3], and Scale AI's CEO Alexandr Wang suspects DeepSeek has far more advanced Nvidia chips than it has disclosed [p4]."
+
+// The engine's options, the summarizer among them, hold for every
+// knowledge base served, and AskStream streams from the one being served.
+func TestAskStreamUsesTheOptionsAcrossReloads(t *testing.T) {
+	dir := copyKB(t)
+	s := &streamer{text: fluent}
+	var outcomes []bot.SummaryOutcome
+	var mu sync.Mutex
+	e := New(index(t, dir), bot.Options{Summarizer: s, OnSummary: func(o bot.SummaryOutcome) {
+		mu.Lock()
+		defer mu.Unlock()
+		outcomes = append(outcomes, o)
+	}})
+	defer e.Close()
+	r := &Reloader{Dir: dir, Engine: e, Log: discard()}
+	for round := range 2 {
+		var partials []string
+		a, err := e.AskStream(context.Background(), bot.Question{Text: headline}, func(text string) { partials = append(partials, text) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !a.Fluent || a.Lead != fluent {
+			t.Fatalf("round %d: fluent=%v lead=%q, want the summary", round, a.Fluent, a.Lead)
+		}
+		// Checked sentences show as they are written; the last one shows
+		// with the answer.
+		if len(partials) != 1 || !strings.HasPrefix(fluent, partials[0]) || !strings.HasSuffix(partials[0], "[p2].") {
+			t.Fatalf("round %d: partials %q: want the first sentence", round, partials)
+		}
+		if err := r.Reload(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(outcomes) != 2 || outcomes[0].Result != bot.SummaryUsed || !outcomes[1].Streamed {
+		t.Errorf("outcomes %+v, want two used, streamed", outcomes)
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.AskStream(context.Background(), bot.Question{Text: headline}, nil); !errors.Is(err, ErrClosed) {
+		t.Errorf("AskStream after Close = %v, want ErrClosed", err)
+	}
+}
