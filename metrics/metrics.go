@@ -1,6 +1,8 @@
 // Package metrics counts what the explainer does, for Prometheus: questions
 // by platform and outcome, how long answers take, why questions were
-// declined, errors, rate-limited requests and knowledge base reloads.
+// declined, errors, rate-limited requests, knowledge base reloads and, when
+// a language model writes fluent answers, what became of each summary and
+// the model calls behind them.
 package metrics
 
 import (
@@ -30,6 +32,9 @@ type Metrics struct {
 	panics      prometheus.Counter
 	reloads     *prometheus.CounterVec
 	entries     prometheus.Gauge
+	summaries   *prometheus.CounterVec
+
+	reg prometheus.Registerer
 }
 
 // New creates the collectors and registers them with reg. It panics if
@@ -69,8 +74,13 @@ func New(reg prometheus.Registerer) *Metrics {
 			Name: "explainer_kb_entries",
 			Help: "Entries in the knowledge base being served.",
 		}),
+		summaries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "explainer_summaries_total",
+			Help: "Fluent answers tried, by result (used, rejected by the grounding guard, failed) and reason (the guard rule, or the model failure).",
+		}, []string{"result", "reason"}),
+		reg: reg,
 	}
-	reg.MustRegister(m.questions, m.latency, m.declines, m.errors, m.rateLimited, m.panics, m.reloads, m.entries)
+	reg.MustRegister(m.questions, m.latency, m.declines, m.errors, m.rateLimited, m.panics, m.reloads, m.entries, m.summaries)
 	return m
 }
 
@@ -79,10 +89,18 @@ type Asker interface {
 	Ask(ctx context.Context, q bot.Question) (bot.Answer, error)
 }
 
+// StreamAsker also answers showing a fluent answer as it is written; see
+// bot.Engine.AskStream.
+type StreamAsker interface {
+	Asker
+	AskStream(ctx context.Context, q bot.Question, partial func(text string)) (bot.Answer, error)
+}
+
 // Asker returns next counting every question it answers: by its platform
 // and outcome, its latency and, when declined, its reason. Platforms that
-// ask through it are counted without doing anything else.
-func (m *Metrics) Asker(next Asker) Asker { return counted{next: next, m: m} }
+// ask through it are counted without doing anything else. Its AskStream
+// streams when next is a StreamAsker, and otherwise answers as Ask does.
+func (m *Metrics) Asker(next Asker) StreamAsker { return counted{next: next, m: m} }
 
 type counted struct {
 	next Asker
@@ -92,6 +110,17 @@ type counted struct {
 func (c counted) Ask(ctx context.Context, q bot.Question) (bot.Answer, error) {
 	start := time.Now()
 	a, err := c.next.Ask(ctx, q)
+	c.m.Observe(q.Platform, time.Since(start), a, err)
+	return a, err
+}
+
+func (c counted) AskStream(ctx context.Context, q bot.Question, partial func(text string)) (bot.Answer, error) {
+	s, ok := c.next.(StreamAsker)
+	if !ok {
+		return c.Ask(ctx, q)
+	}
+	start := time.Now()
+	a, err := s.AskStream(ctx, q, partial)
 	c.m.Observe(q.Platform, time.Since(start), a, err)
 	return a, err
 }
@@ -139,3 +168,38 @@ func (m *Metrics) Reloaded(entries int, err error) {
 
 // Loaded records the entries of the knowledge base served at start-up.
 func (m *Metrics) Loaded(entries int) { m.entries.Set(float64(entries)) }
+
+// Summary records one fluent answer tried: pass it as
+// bot.Options.OnSummary.
+func (m *Metrics) Summary(o bot.SummaryOutcome) {
+	m.summaries.WithLabelValues(o.Result, o.Reason).Inc()
+}
+
+// SummarizerStats are the counts a summarizer keeps of its model calls.
+type SummarizerStats struct {
+	Requests  uint64 // HTTP requests to the model server, retries included
+	CacheHits uint64 // answers served from its cache, no request made
+	Retries   uint64
+	Failures  uint64 // answers given up on (the extractive answer stood)
+}
+
+// WatchSummarizer exports a summarizer's counts, read from stats at every
+// scrape, as explainer_llm_requests_total, explainer_llm_cache_hits_total,
+// explainer_llm_retries_total and explainer_llm_failures_total. Call it
+// once, when a summarizer is in use.
+func (m *Metrics) WatchSummarizer(stats func() SummarizerStats) {
+	counter := func(name, help string, pick func(SummarizerStats) uint64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help},
+			func() float64 { return float64(pick(stats())) })
+	}
+	m.reg.MustRegister(
+		counter("explainer_llm_requests_total", "Requests sent to the language model server, retries included.",
+			func(s SummarizerStats) uint64 { return s.Requests }),
+		counter("explainer_llm_cache_hits_total", "Fluent answers served from the cache without a model call.",
+			func(s SummarizerStats) uint64 { return s.CacheHits }),
+		counter("explainer_llm_retries_total", "Model calls retried after a rate limit, server error or dropped connection.",
+			func(s SummarizerStats) uint64 { return s.Retries }),
+		counter("explainer_llm_failures_total", "Fluent answers given up on after the model failed or timed out.",
+			func(s SummarizerStats) uint64 { return s.Failures }),
+	)
+}

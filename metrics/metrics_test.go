@@ -172,3 +172,84 @@ func BenchmarkAsker(b *testing.B) {
 		}
 	})
 }
+
+// streamingAsker streams "a", "a b", then answers "a b c".
+type streamingAsker struct{ fakeAsker }
+
+func (s streamingAsker) AskStream(_ context.Context, q bot.Question, partial func(string)) (bot.Answer, error) {
+	partial("a")
+	partial("a b")
+	return bot.Answer{Answered: true, Lead: "a b c", Fluent: true}, nil
+}
+
+func TestAskStreamIsCountedLikeAsk(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m := New(reg)
+	plain := fakeAsker(func(q bot.Question) (bot.Answer, error) { return bot.Answer{Answered: true, Lead: "plain"}, nil })
+	tests := []struct {
+		name     string
+		next     Asker
+		partials []string
+		lead     string
+	}{
+		{"streams when the engine does", streamingAsker{plain}, []string{"a", "a b"}, "a b c"},
+		{"answers at once when it cannot", plain, nil, "plain"},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			a, err := m.Asker(tt.next).AskStream(context.Background(), bot.Question{Text: "q", Platform: bot.PlatformWeb}, func(s string) { got = append(got, s) })
+			if err != nil || a.Lead != tt.lead {
+				t.Fatalf("AskStream = %q, %v; want %q", a.Lead, err, tt.lead)
+			}
+			if len(got) != len(tt.partials) || (len(got) > 0 && got[1] != tt.partials[1]) {
+				t.Errorf("partials %q, want %q", got, tt.partials)
+			}
+			if n := value(t, reg, "explainer_questions_total", map[string]string{"platform": "web", "outcome": "answered"}); n != float64(i+1) {
+				t.Errorf("answered questions = %v, want %d", n, i+1)
+			}
+		})
+	}
+}
+
+func TestSummariesAreCountedByResultAndReason(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m := New(reg)
+	for _, o := range []bot.SummaryOutcome{
+		{Result: bot.SummaryUsed}, {Result: bot.SummaryUsed},
+		{Result: bot.SummaryRejected, Reason: bot.RuleNumber, Detail: "50,000"},
+		{Result: bot.SummaryFailed, Reason: "timeout"},
+	} {
+		m.Summary(o)
+	}
+	for _, tt := range []struct {
+		result, reason string
+		want           float64
+	}{
+		{"used", "", 2}, {"rejected", "number", 1}, {"failed", "timeout", 1}, {"rejected", "name", 0},
+	} {
+		if got := value(t, reg, "explainer_summaries_total", map[string]string{"result": tt.result, "reason": tt.reason}); got != tt.want {
+			t.Errorf("summaries{%s,%s} = %v, want %v", tt.result, tt.reason, got, tt.want)
+		}
+	}
+}
+
+func TestWatchSummarizerReadsStatsAtEachScrape(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m := New(reg)
+	st := SummarizerStats{Requests: 3, CacheHits: 1, Retries: 2, Failures: 1}
+	m.WatchSummarizer(func() SummarizerStats { return st })
+	want := map[string]float64{
+		"explainer_llm_requests_total": 3, "explainer_llm_cache_hits_total": 1,
+		"explainer_llm_retries_total": 2, "explainer_llm_failures_total": 1,
+	}
+	for name, v := range want {
+		if got := value(t, reg, name, nil); got != v {
+			t.Errorf("%s = %v, want %v", name, got, v)
+		}
+	}
+	st.Requests = 10
+	if got := value(t, reg, "explainer_llm_requests_total", nil); got != 10 {
+		t.Errorf("after more requests: %v, want 10", got)
+	}
+}
