@@ -26,7 +26,7 @@ const (
 	// DefaultMinCoverage is the share of a question's meaning that the best
 	// entries must cover for the bot to answer. It is tuned on labelled
 	// questions with `explainer eval --tune`.
-	DefaultMinCoverage = 0.6
+	DefaultMinCoverage = 0.5
 	// DefaultCacheSize is how many answers an engine remembers.
 	DefaultCacheSize = 4096
 	// MaxQuestionRunes is the longest question the bot reads.
@@ -36,9 +36,9 @@ const (
 	maxEntries   = 3
 	maxPoints    = 8
 	maxFollowups = 3
-	// An extra entry joins an answer when it covers at least this share of
-	// the question that the entries before it left uncovered.
-	extraCoverage = 0.25
+	// Hits scoring at least this share of the best BM25 score are close
+	// enough to be told apart by coverage.
+	closeScore = 0.6
 )
 
 // Options tune the engine.
@@ -235,71 +235,24 @@ func lastWord(s string) string {
 	return f[len(f)-1]
 }
 
-// pick chooses the entries that answer the question: the best hit, then
-// others that cover a good part of what it leaves out (multi-part
-// questions). It returns them with the share of the question they cover.
+// pick chooses the entry that answers the question and returns it with the
+// share of the question it covers. Among hits BM25 scores close to the
+// first, the one covering most of the question wins; further down, a hit
+// must cover it clearly better (BM25 rewards repeated words; coverage asks
+// whether every meaningful word is there).
+// Questions that ask several things are split into parts elsewhere
+// (pickParts): joining entries to cover the words of one question would
+// claim links between them that no entry makes.
 func pick(res knowledge.Result) ([]knowledge.Hit, float64) {
-	weights := make([]float64, len(res.Terms))
-	var total float64
-	for i, t := range res.Terms {
-		weights[i] = t.Weight
-		total += t.Weight
-	}
-	// The best hit is BM25's first, unless a hit further down covers the
-	// question clearly better (BM25 rewards repeated words; coverage asks
-	// whether every meaningful word is there).
 	best := 0
+	top := res.Hits[0].Score
 	for i, h := range res.Hits {
-		if h.Coverage > res.Hits[best].Coverage+0.2 {
+		b := res.Hits[best]
+		if h.Coverage > b.Coverage+0.2 || (h.Score >= closeScore*top && h.Coverage > b.Coverage) {
 			best = i
 		}
 	}
-	picked := []knowledge.Hit{res.Hits[best]}
-	covered := make([]bool, len(res.Terms))
-	copy(covered, res.Hits[best].Covers)
-	if res.Hits[best].Entry.Kind == knowledge.Gap {
-		return picked, res.Hits[best].Coverage
-	}
-	for len(picked) < maxEntries {
-		var left float64
-		for i, c := range covered {
-			if !c {
-				left += weights[i]
-			}
-		}
-		if left == 0 {
-			break
-		}
-		next, gain := -1, 0.0
-		for i, h := range res.Hits {
-			if i == best || h.Entry.Kind == knowledge.Gap || contains(picked, h.Entry.ID) {
-				continue
-			}
-			var g float64
-			for j, c := range h.Covers {
-				if c && !covered[j] {
-					g += weights[j]
-				}
-			}
-			if g > gain {
-				next, gain = i, g
-			}
-		}
-		if next < 0 || gain < extraCoverage*left || gain < extraCoverage*total/2 {
-			break
-		}
-		picked = append(picked, res.Hits[next])
-		for j, c := range res.Hits[next].Covers {
-			covered[j] = covered[j] || c
-		}
-	}
-	var got float64
-	for i, c := range covered {
-		if c {
-			got += weights[i]
-		}
-	}
-	return picked, got / total
+	return []knowledge.Hit{res.Hits[best]}, res.Hits[best].Coverage
 }
 
 func contains(hits []knowledge.Hit, id string) bool {

@@ -41,13 +41,13 @@ func answered(t testing.TB, e *Engine, q string, entry string) Answer {
 // answers each (p1..pN are its points, in order).
 const (
 	qGPUs    = "did DeepSeek really use fewer GPUs?" // p1, p2 disputed (DeepSeek); p3 fact; p4 claim (Wang)
-	qDrop    = "why did nvidia stock fall?"          // p1-p3 facts: 17%, nearly $600 billion, V3 and R1; p4 background: 27 January 2025
+	qDrop    = "why did nvidia stock fall?"          // p1-p3 facts: 17%, nearly $600 billion, V3 and R1
 	qJevons  = "what is jevons paradox?"             // p1 fact; p2 background: Jevons, 1865; p3 opinion
 	qWang    = "who is alexandr wang?"               // p1 fact; p2 claim; p3 background
 	qZhang   = "who is Angela Zhang?"                // p1 fact; p2 opinion (Zhang, in the FT); p3 background
 	qBadNews = "is deepseek bad news for nvidia?"    // p1-p4 opinions of the article
 	qH800    = "what is the H800?"                   // p1 fact; p2 disputed (DeepSeek); p3, p4 background
-	qGroq    = "what are inference chips?"           // p1 fact; p2, p3 background
+	qGroq    = "what are inference chips?"           // p1 fact; p2 background
 	fluentOK = "By DeepSeek's own account, it trained its models on about 10,000 older Nvidia A100 GPUs plus export-compliant H800 chips [p1][p2]. The article does not confirm these figures [p3], and Scale AI's CEO Alexandr Wang suspects DeepSeek has far more advanced Nvidia chips than it has disclosed [p4]."
 )
 
@@ -77,15 +77,15 @@ func TestGuard(t *testing.T) {
 		{"parenthesised citation", qGPUs, "According to DeepSeek, it used about 10,000 A100s (p1).", ""},
 		{"negated assertion", qGPUs, "DeepSeek says it had 10,000 A100s, which has not been independently verified [p1][p3].", ""},
 		{"facts need no hedge", qDrop, "Nvidia's shares fell almost 17% after DeepSeek launched its V3 and R1 AI models, erasing nearly $600 billion of market value [p1][p2][p3].", ""},
-		{"percent words, trillions", qDrop, "Nvidia lost almost 17 percent, or about $0.6 trillion, on 27 January 2025 [p1][p2][p4].", ""},
-		{"synonym of a grounded place", qDrop, "It was the largest one-day loss for any American company [p4].", ""},
+		{"percent words, trillions", qDrop, "Nvidia lost almost 17 percent, or about $0.6 trillion [p1][p2].", ""},
+		{"synonym of a grounded place", qGPUs, "DeepSeek says it bought about 10,000 A100s before American export restrictions tightened [p1].", ""},
 		{"citation after the stop", qDrop, "Nvidia fell almost 17%. [p1] It lost nearly $600 billion. [p2]", ""},
 		{"opinion hedged", qJevons, "The article explains the paradox as efficiency raising total use [p1]; applied to AI, cheaper models could mean more demand for computing power [p3].", ""},
 		{"background with its year", qJevons, "It is named after William Stanley Jevons, who noted in 1865 that better steam engines made Britain burn more coal [p2].", ""},
 		{"opinion in its own words", qZhang, "Angela Zhang of the University of Southern California argued in the Financial Times that US limits on chips have actually spurred innovation in China [p1][p2].", ""},
 		{"opinions hedged", qBadNews, "The article argues that talk of Nvidia's downfall may be hasty [p1]. Cheaper AI could raise demand for chips, by the Jevons paradox [p2], and while rivals may gain in inference, CUDA keeps developers close [p3].", ""},
 		{"fact shares a code with a disputed point", qH800, "The H800 is an Nvidia chip designed to comply with US export rules, a cut-down H100 made for the Chinese market [p1][p3]. DeepSeek says it used H800s alongside older A100s [p2].", ""},
-		{"names with inner capitals", qGroq, "Groq, a US startup, designs LPUs for running AI models [p2]; it is unrelated to Grok, the chatbot from Elon Musk's xAI [p3].", ""},
+		{"names with inner capitals", qGroq, "Groq, a US startup, designs LPUs for running AI models [p2], and AMD, Google and Amazon are gaining ground too [p1].", ""},
 		{"alias of a grounded person", qWang, "Alex Wang, Scale AI's CEO, is among those suggesting DeepSeek may have more advanced chips than it disclosed [p1][p2].", ""},
 
 		// Invented numbers, amounts, dates and products.
@@ -95,7 +95,7 @@ func TestGuard(t *testing.T) {
 		{"rounded amount", qDrop, "Nvidia lost $589 billion of market value [p2].", RuleNumber},
 		{"wrong percentage", qDrop, "Nvidia's shares fell 20% [p1].", RuleNumber},
 		{"number as percentage", qDrop, "Nvidia's shares fell by 600% [p1].", RuleNumber},
-		{"wrong date", qDrop, "The drop came on January 28, 2025 [p4].", RuleNumber},
+		{"wrong date", qDrop, "The drop came on January 28, 2025 [p1].", RuleNumber},
 		{"wrong year", qJevons, "Jevons noted this in 1856 [p2].", RuleNumber},
 
 		// Invented people, organisations, products, days.

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis"
@@ -16,6 +17,8 @@ import (
 	"github.com/blevesearch/bleve/v2/search/query"
 	index "github.com/blevesearch/bleve_index_api"
 	lru "github.com/hashicorp/golang-lru/v2"
+
+	"github.com/explainerbot/explainer/knowledge/english"
 )
 
 // Search fields and their weights: a reader's question is matched first
@@ -31,23 +34,34 @@ const (
 
 	maxQueryTerms = 32
 	fixCacheSize  = 4096 // typo corrections remembered
+
+	// An entry covers a word fully when it is in how the entry is asked
+	// (example questions, title, tags, names) or its lead; a word only in
+	// its details (body, points) may be there by chance, and counts less.
+	detailCredit = 0.5
+
+	// How much a word weighs against an unknown name of the same rarity.
+	correctedWeight = 0.8 // a typo read as a KB word
+	everydayWeight  = 1.5 // an everyday English word the KB does not use (a fixed, low weight)
 )
 
 // Index is the search index over a knowledge base. It is safe for
 // concurrent use and never changes once built.
 type Index struct {
-	kb       *KB
-	bleve    bleve.Index
-	analyzer analysis.Analyzer
-	rewriter *phraseRewriter
-	synonym  map[string]string // analyzed term -> its group's analyzed canonical term
-	df       map[string]int    // canonical term -> entries containing it
-	surface  map[string]string // analyzed term -> a word that analyzes to it
-	filler   map[string]bool   // analyzed terms that carry no meaning
-	terms    []map[string]struct{}
-	words    []string                   // every word of the KB, lowercased and sorted, for completion
-	position map[string]int             // entry id -> index in kb.entries
-	fixes    *lru.Cache[string, string] // unknown term -> its correction ("" for none)
+	kb        *KB
+	bleve     bleve.Index
+	analyzer  analysis.Analyzer
+	rewriter  *phraseRewriter
+	synonym   map[string]string          // analyzed term -> its group's analyzed canonical term
+	df        map[string]int             // canonical term -> entries containing it
+	surface   map[string]string          // analyzed term -> a word that analyzes to it
+	filler    map[string]bool            // analyzed terms that carry no meaning
+	terms     []map[string]bool          // per entry: its terms, true where the term is in how it is asked or its lead
+	words     []string                   // every word of the KB's questions and titles, lowercased and sorted, for completion
+	wordCount map[string]int             // how often each is used
+	position  map[string]int             // entry id -> index in kb.entries
+	fixes     *lru.Cache[string, string] // unknown term -> its correction ("" for none)
+	topical   map[string]bool            // terms in how some entry is asked, or its lead
 }
 
 // Term is one meaningful word of a searched question.
@@ -57,6 +71,10 @@ type Term struct {
 	Weight    float64 `json:"weight"`    // how much it tells, from how rare it is in the KB
 	Known     bool    `json:"known"`     // the KB uses it (or a synonym)
 	Corrected string  `json:"corrected"` // the KB term a typo was read as, if any
+	// Everyday marks common English ("believable", "market"): it may only
+	// be the reader's wording, so it weighs less than a name ("bitcoin",
+	// "Paris", "Jevons"), which says what the question is about.
+	Everyday bool `json:"everyday,omitempty"`
 }
 
 // Hit is one entry found for a question.
@@ -104,6 +122,7 @@ func NewIndex(kb *KB) (*Index, error) {
 		df:       make(map[string]int),
 		surface:  make(map[string]string),
 		filler:   make(map[string]bool),
+		topical:  make(map[string]bool),
 		position: make(map[string]int, len(kb.entries)),
 	}
 	ix.fixes, _ = lru.New[string, string](fixCacheSize)
@@ -121,7 +140,7 @@ func NewIndex(kb *KB) (*Index, error) {
 			return nil, fmt.Errorf("index synonyms %v: %w", g, err)
 		}
 	}
-	ix.terms = make([]map[string]struct{}, len(kb.entries))
+	ix.terms = make([]map[string]bool, len(kb.entries))
 	for i, e := range kb.entries {
 		ix.position[e.ID] = i
 		ask, text := ix.fields(e)
@@ -129,30 +148,36 @@ func NewIndex(kb *KB) (*Index, error) {
 		if err := batch.Index(e.ID, map[string]any{fieldAsk: ask, fieldText: text}); err != nil {
 			return nil, fmt.Errorf("index entry %s: %w", e.ID, err)
 		}
-		set := make(map[string]struct{})
-		for _, tk := range ix.analyze(ask + "\n" + text) {
-			t := ix.canonical(tk.term)
-			set[t] = struct{}{}
-			if _, ok := ix.surface[tk.term]; !ok {
-				ix.surface[tk.term] = tk.word
+		set := make(map[string]bool)
+		core := ask + "\n" + ix.rewriter.rewrite(e.Lead)
+		for n, part := range []string{core, text} {
+			for _, tk := range ix.analyze(part) {
+				t := ix.canonical(tk.term)
+				set[t] = set[t] || n == 0
+				if _, ok := ix.surface[tk.term]; !ok {
+					ix.surface[tk.term] = tk.word
+				}
 			}
 		}
-		for t := range set {
+		for t, core := range set {
 			ix.df[t]++
+			if core {
+				ix.topical[t] = true
+			}
 		}
 		ix.terms[i] = set
 	}
 	if err := idx.Batch(batch); err != nil {
 		return nil, fmt.Errorf("build search index: %w", err)
 	}
-	seenWord := make(map[string]bool)
+	ix.wordCount = make(map[string]int)
 	for _, e := range kb.entries {
 		for _, q := range append([]string{e.Title}, e.Questions...) {
 			for _, w := range splitWords(q) {
-				if !seenWord[w.key] {
-					seenWord[w.key] = true
+				if ix.wordCount[w.key] == 0 {
 					ix.words = append(ix.words, w.key)
 				}
+				ix.wordCount[w.key]++
 			}
 		}
 	}
@@ -319,6 +344,9 @@ func (ix *Index) Search(ctx context.Context, text string, limit int) (Result, er
 		}
 		if ix.df[canon] > 0 {
 			t.Known = true
+			t.Everyday = english.IsWord(plainWord(tk.word))
+		} else if english.IsWord(plainWord(tk.word)) {
+			t.Everyday = true // a real word the KB does not use: not a typo
 		} else if fix, ok := ix.correct(tk.term); ok {
 			t.Corrected, t.Known, canon = fix, true, ix.canonical(fix)
 			corrections = append(corrections, ix.surface[fix])
@@ -380,9 +408,13 @@ func (ix *Index) Search(ctx context.Context, text string, limit int) (Result, er
 			if t.Corrected != "" {
 				c = t.Corrected
 			}
-			if _, ok := ix.terms[pos][ix.canonical(c)]; ok {
+			if core, ok := ix.terms[pos][ix.canonical(c)]; ok {
 				hit.Covers[i] = true
-				covered += t.Weight
+				if core {
+					covered += t.Weight
+				} else {
+					covered += t.Weight * detailCredit
+				}
 			}
 		}
 		if total > 0 {
@@ -393,16 +425,37 @@ func (ix *Index) Search(ctx context.Context, text string, limit int) (Result, er
 	return res, nil
 }
 
-// weight is how much a term tells about what is asked: the BM25 inverse
-// document frequency over entries, with unknown words weighing the most (the
-// KB cannot say anything about them) and typo corrections a little less than
-// words typed right.
+// weight is how much a term tells about what is asked. It starts from the
+// BM25 inverse document frequency over entries, so words the KB uses
+// everywhere ("Nvidia", "DeepSeek") weigh little and rare ones much. Then:
+//   - a word the KB never uses weighs the most when it looks like a name
+//     ("bitcoin", "Paris"): the question is about something the KB does
+//     not cover;
+//   - everyday English weighs at most everydayWeight, used by the KB or not:
+//     readers word the same question many ways, and a common word that
+//     happens to be rare in the KB ("progress", "piece") says little;
+//   - a short unknown token (up to three letters: "wat", "mkt", "rn") is
+//     more likely chat shorthand than a name, and weighs as everyday;
+//   - a typo read as a KB word weighs a little less than the word typed right.
 func (ix *Index) weight(canon string, t Term) float64 {
 	n := float64(len(ix.kb.entries))
 	df := float64(ix.df[canon])
 	w := math.Log(1 + (n-df+0.5)/(df+0.5))
-	if t.Corrected != "" {
-		w *= 0.8
+	switch {
+	case t.Corrected != "":
+		w *= correctedWeight
+	case t.Everyday:
+		w = min(w, everydayWeight)
+	case !t.Known && utf8.RuneCountInString(t.Word) <= 3:
+		w = everydayWeight
+	}
+	return w
+}
+
+// plainWord is a typed word without a possessive ending.
+func plainWord(w string) string {
+	if i := strings.IndexAny(w, "'’"); i > 0 {
+		return w[:i]
 	}
 	return w
 }
@@ -424,12 +477,15 @@ func (ix *Index) correct(term string) (string, bool) {
 }
 
 // nearest looks an unknown term up: a swap of two letters, else bleve's
-// Levenshtein automaton over the index dictionaries.
+// Levenshtein automaton over the index dictionaries. Only topical terms (in
+// how some entry is asked, or its lead) are candidates: a typo is a reader
+// aiming at the story's words, not at a word that happens to sit in some
+// entry's details.
 func (ix *Index) nearest(term string) string {
 	b := []byte(term)
 	for i := 0; i+1 < len(b); i++ {
 		b[i], b[i+1] = b[i+1], b[i]
-		if ix.df[ix.canonical(string(b))] > 0 {
+		if ix.topical[ix.canonical(string(b))] {
 			return string(b)
 		}
 		b[i], b[i+1] = b[i+1], b[i]
@@ -461,7 +517,7 @@ func (ix *Index) nearest(term string) string {
 			ok, dist := auto.MatchAndDistance(de.Term)
 			d := int(dist)
 			df := ix.df[ix.canonical(de.Term)]
-			if !ok {
+			if !ok || !ix.topical[ix.canonical(de.Term)] {
 				continue
 			}
 			if df == 0 {
@@ -477,7 +533,7 @@ func (ix *Index) nearest(term string) string {
 }
 
 // Complete returns up to n words of the KB's questions and titles that
-// start with prefix (case-insensitive), shortest first.
+// start with prefix (case-insensitive), the most used first.
 func (ix *Index) Complete(prefix string, n int) []string {
 	prefix = strings.ToLower(prefix)
 	i := sort.SearchStrings(ix.words, prefix)
@@ -485,7 +541,7 @@ func (ix *Index) Complete(prefix string, n int) []string {
 	for ; i < len(ix.words) && strings.HasPrefix(ix.words[i], prefix); i++ {
 		out = append(out, ix.words[i])
 	}
-	sort.SliceStable(out, func(a, b int) bool { return len(out[a]) < len(out[b]) })
+	sort.SliceStable(out, func(a, b int) bool { return ix.wordCount[out[a]] > ix.wordCount[out[b]] })
 	if len(out) > n {
 		out = out[:n]
 	}

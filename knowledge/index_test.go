@@ -201,7 +201,10 @@ func TestRewriter(t *testing.T) {
 	r.add("chip ban", "export controls")
 	r.add("chip bans", "export controls")
 	r.add("NVDA", "Nvidia")
+	r.add("US", "United States")
 	tests := map[string]string{
+		"will the US drop them":     "will the United States drop them",
+		"tell us about it":          "tell us about it",
 		"is the chip ban working?":  "is the export controls working?",
 		"CHIP BANS and NVDA's drop": "export controls and Nvidia drop",
 		"chips banned":              "chips banned",

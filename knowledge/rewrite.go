@@ -3,12 +3,16 @@ package knowledge
 import (
 	"strings"
 	"unicode"
+
+	"github.com/explainerbot/explainer/knowledge/english"
 )
 
 // phraseRewriter replaces the words and phrases of the vocabulary with their
 // canonical form ("chip ban" -> "export controls", "NVDA" -> "Nvidia"), so
 // that a reader's wording and the curators' wording meet. It matches whole
-// words, case-insensitively, longest phrase first, ignoring a possessive "'s".
+// words, longest phrase first, ignoring a possessive "'s", and ignoring case
+// except for a capitalised abbreviation whose lowercase is an everyday word:
+// "US" is the United States, "us" is not.
 type phraseRewriter struct {
 	root *trieNode
 }
@@ -33,10 +37,14 @@ func (r *phraseRewriter) add(phrase, canonical string) {
 		if n.next == nil {
 			n.next = make(map[string]*trieNode)
 		}
-		c, ok := n.next[w.key]
+		key := w.key
+		if raw := phrase[w.start:w.end]; len(words) == 1 && isAbbreviation(raw) && english.IsWord(key) {
+			key = exactKey(raw)
+		}
+		c, ok := n.next[key]
 		if !ok {
 			c = &trieNode{}
-			n.next[w.key] = c
+			n.next[key] = c
 		}
 		n = c
 	}
@@ -57,6 +65,9 @@ func (r *phraseRewriter) rewrite(text string) string {
 		n, end, canonical := r.root, -1, ""
 		for j := i; j < len(words); j++ {
 			c, ok := n.next[words[j].key]
+			if !ok && j == i {
+				c, ok = n.next[exactKey(text[words[j].start:words[j].end])]
+			}
 			if !ok {
 				break
 			}
@@ -115,3 +126,20 @@ func splitWords(text string) []word {
 	flush(len(text))
 	return out
 }
+
+// isAbbreviation reports whether s is written in capitals: "US", "U.S".
+func isAbbreviation(s string) bool {
+	letters := 0
+	for _, r := range s {
+		if unicode.IsLower(r) {
+			return false
+		}
+		if unicode.IsUpper(r) {
+			letters++
+		}
+	}
+	return letters >= 2
+}
+
+// exactKey keys a word that matches only as written.
+func exactKey(s string) string { return "\x00" + s }

@@ -184,12 +184,17 @@ func TestSwapDropsNothingInFlight(t *testing.T) {
 	var wg sync.WaitGroup
 	errs := make(chan error, 8)
 	var asked sync.Map
+	var started sync.WaitGroup
 	for w := range 8 {
 		wg.Add(1)
+		started.Add(1)
 		go func() {
 			defer wg.Done()
 			n := 0
 			for {
+				if n == 1 {
+					started.Done()
+				}
 				select {
 				case <-stop:
 					asked.Store(w, n)
@@ -201,6 +206,9 @@ func TestSwapDropsNothingInFlight(t *testing.T) {
 					err = errors.New("headline question declined")
 				}
 				if err != nil {
+					if n == 0 {
+						started.Done()
+					}
 					errs <- err
 					return
 				}
@@ -208,6 +216,7 @@ func TestSwapDropsNothingInFlight(t *testing.T) {
 			}
 		}()
 	}
+	started.Wait() // every asker is running before the swaps begin
 	for _, ix := range indexes {
 		// Wait for a question on the current index before swapping again.
 		ask(t, e, "what is the H800?")

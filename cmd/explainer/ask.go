@@ -10,6 +10,7 @@ import (
 	"github.com/explainerbot/explainer/adapters/terminal"
 	"github.com/explainerbot/explainer/bot"
 	"github.com/explainerbot/explainer/config"
+	"github.com/explainerbot/explainer/knowledge"
 	"github.com/explainerbot/explainer/llm"
 )
 
@@ -17,6 +18,7 @@ func runAsk(ctx context.Context, c cli) error {
 	fs := newFlagSet("ask", `ask [--json] [--kb DIR] "question"
        explainer ask --json < questions.txt   (one question a line, one JSON object a line)`, c.stderr)
 	asJSON := fs.Bool("json", false, "print the answer as one JSON object")
+	why := fs.Bool("why", false, "also print how the question was searched: its terms, their weights, the entries found")
 	var k kbFlags
 	k.register(fs, c.env)
 	args, err := parseFlags(fs, c.args)
@@ -45,6 +47,11 @@ func runAsk(ctx context.Context, c cli) error {
 	a, err := eng.Ask(ctx, bot.Question{Text: question, Platform: bot.PlatformCLI})
 	if err != nil {
 		return err
+	}
+	if *why {
+		if err := printSearch(ctx, c, ix, question); err != nil {
+			return err
+		}
 	}
 	if *asJSON {
 		return json.NewEncoder(c.stdout).Encode(a)
@@ -106,4 +113,31 @@ func summaryOptions(c cli) (bot.Options, error) {
 		return bot.Options{}, err
 	}
 	return bot.Options{Summarizer: s, Logger: log}, nil
+}
+
+// printSearch shows curators why a question was answered or declined.
+func printSearch(ctx context.Context, c cli, ix *knowledge.Index, question string) error {
+	res, err := ix.Search(ctx, bot.Normalize(question), 8)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "searched: %s\nterms:", res.Query)
+	for _, t := range res.Terms {
+		note := ""
+		switch {
+		case t.Corrected != "":
+			note = "→" + t.Corrected
+		case t.Everyday:
+			note = " everyday"
+		case !t.Known:
+			note = " unknown"
+		}
+		fmt.Fprintf(c.stdout, " %s(%.2f%s)", t.Term, t.Weight, note)
+	}
+	fmt.Fprintln(c.stdout)
+	for _, h := range res.Hits {
+		fmt.Fprintf(c.stdout, "  %-28s score %6.2f  coverage %.2f\n", h.Entry.ID, h.Score, h.Coverage)
+	}
+	fmt.Fprintln(c.stdout)
+	return nil
 }
