@@ -131,7 +131,7 @@ func TestFaithfulAnswerIsUsed(t *testing.T) {
 			if !reflect.DeepEqual(a.Points, s.extractive.Points) || !reflect.DeepEqual(a.Sources, s.extractive.Sources) {
 				t.Error("the fluent answer lost its points or sources")
 			}
-			if fake.request(t, 0).Req.Stream != m.stream {
+			if fake.Request(t, 0).Req.Stream != m.stream {
 				t.Errorf("stream=%v in the request", !m.stream)
 			}
 			if m.stream {
@@ -270,7 +270,7 @@ func TestServerErrorsFallBack(t *testing.T) {
 				if o.Result != bot.SummaryFailed || tt.reason != "" && o.Reason != tt.reason {
 					t.Errorf("outcome %+v, want failed by %s", o, tt.reason)
 				}
-				if n := fake.calls(); n != 1 {
+				if n := fake.Calls(); n != 1 {
 					t.Errorf("%d requests: no retry fits in a %v deadline", n, timeout)
 				}
 			})
@@ -291,8 +291,8 @@ func TestRetriesOnlyWhenTheDeadlineAllows(t *testing.T) {
 			fake := newFakeOpenAI(t, rateLimitedOnce)
 			s := newSetup(t, llm.Config{BaseURL: fake.URL(), Model: "test-model", Timeout: 3 * time.Second})
 			a, _, _ := s.ask(t, m.stream)
-			if !a.Fluent || fake.calls() != 2 {
-				t.Errorf("%s: fluent=%v after %d requests, want the retried answer after 2", m.name, a.Fluent, fake.calls())
+			if !a.Fluent || fake.Calls() != 2 {
+				t.Errorf("%s: fluent=%v after %d requests, want the retried answer after 2", m.name, a.Fluent, fake.Calls())
 			}
 			if st := s.client.Stats(); st.Retries != 1 || st.Requests != 2 || st.Failures != 0 {
 				t.Errorf("%s: stats %+v", m.name, st)
@@ -303,8 +303,8 @@ func TestRetriesOnlyWhenTheDeadlineAllows(t *testing.T) {
 		fake := newFakeOpenAI(t, fails(http.StatusTooManyRequests, `{"error":{"message":"slow down","type":"requests"}}`, "Retry-After", "30"))
 		s := newSetup(t, llm.Config{BaseURL: fake.URL(), Model: "test-model", Timeout: 3 * time.Second})
 		a, _, took := s.ask(t, false)
-		if a.Fluent || fake.calls() != 1 {
-			t.Errorf("fluent=%v after %d requests, want an immediate fallback", a.Fluent, fake.calls())
+		if a.Fluent || fake.Calls() != 1 {
+			t.Errorf("fluent=%v after %d requests, want an immediate fallback", a.Fluent, fake.Calls())
 		}
 		if took > time.Second {
 			t.Errorf("took %v waiting for a retry that cannot fit", took)
@@ -314,8 +314,8 @@ func TestRetriesOnlyWhenTheDeadlineAllows(t *testing.T) {
 		fake := newFakeOpenAI(t, fails(http.StatusUnauthorized, `{"error":{"message":"bad key","type":"invalid_request_error"}}`))
 		s := newSetup(t, llm.Config{BaseURL: fake.URL(), Model: "test-model", Timeout: 3 * time.Second})
 		s.ask(t, false)
-		if fake.calls() != 1 {
-			t.Errorf("%d requests for a 401", fake.calls())
+		if fake.Calls() != 1 {
+			t.Errorf("%d requests for a 401", fake.Calls())
 		}
 	})
 }
@@ -359,7 +359,7 @@ func TestInjectionIsDeclinedBeforeTheModel(t *testing.T) {
 			t.Errorf("answered=%v reason=%q fluent=%v, want declined as injection", a.Answered, a.Reason, a.Fluent)
 		}
 	}
-	if n := fake.calls(); n != 0 {
+	if n := fake.Calls(); n != 0 {
 		t.Fatalf("the model received %d requests", n)
 	}
 }
@@ -378,7 +378,7 @@ func TestCacheServesARepeatWithoutACall(t *testing.T) {
 	if !a.Fluent || len(partials) != 1 {
 		t.Errorf("streamed repeat: fluent=%v partials=%q", a.Fluent, partials)
 	}
-	if n := fake.calls(); n != 1 {
+	if n := fake.Calls(); n != 1 {
 		t.Fatalf("%d model calls for one question asked four ways, want 1", n)
 	}
 	if st := s.client.Stats(); st.CacheHits != 3 {
@@ -389,7 +389,7 @@ func TestCacheServesARepeatWithoutACall(t *testing.T) {
 	if _, err := s.eng.Ask(context.Background(), bot.Question{Text: "why did nvidia stock fall?"}); err != nil {
 		t.Fatal(err)
 	}
-	if n := fake.calls(); n != 2 {
+	if n := fake.Calls(); n != 2 {
 		t.Fatalf("%d model calls, want a second for a new question", n)
 	}
 }
@@ -402,7 +402,7 @@ func TestCacheIsBounded(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n := fake.calls(); n != 3 {
+	if n := fake.Calls(); n != 3 {
 		t.Fatalf("%d calls, want 3: a cache of one answer keeps only the last", n)
 	}
 }
@@ -412,7 +412,7 @@ func TestNoCacheWhenSizeIsZero(t *testing.T) {
 	s := newSetup(t, llm.Config{BaseURL: fake.URL(), Model: "test-model"})
 	s.ask(t, false)
 	s.ask(t, false)
-	if n := fake.calls(); n != 2 {
+	if n := fake.Calls(); n != 2 {
 		t.Fatalf("%d calls, want 2 with the cache off", n)
 	}
 }
@@ -466,7 +466,7 @@ func TestSettingsReachTheWireAndNothingElse(t *testing.T) {
 			if a, _, _ := s.ask(t, false); !a.Fluent {
 				t.Fatalf("not fluent: %s", s.logs)
 			}
-			r := fake.request(t, 0)
+			r := fake.Request(t, 0)
 			if r.Method != http.MethodPost || r.Path != "/v1/chat/completions" {
 				t.Errorf("%s %s, want POST /v1/chat/completions under LLM_BASE_URL", r.Method, r.Path)
 			}
@@ -521,7 +521,7 @@ func TestSettingsReachTheWireAndNothingElse(t *testing.T) {
 func TestAzureResourceURL(t *testing.T) {
 	fake := newFakeOpenAI(t, says(faithful))
 	// Every connection goes to the fake, whatever the host name.
-	addr := strings.TrimPrefix(fake.srv.URL, "http://")
+	addr := fake.Addr()
 	client := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
 		return (&net.Dialer{}).DialContext(ctx, network, addr)
 	}}}
@@ -529,7 +529,7 @@ func TestAzureResourceURL(t *testing.T) {
 	if a, _, _ := s.ask(t, false); !a.Fluent {
 		t.Fatalf("not fluent: %s", s.logs)
 	}
-	r := fake.request(t, 0)
+	r := fake.Request(t, 0)
 	if r.Path != "/openai/deployments/my-deployment/chat/completions" || !strings.Contains(r.Query, "api-version=") {
 		t.Errorf("path %s?%s", r.Path, r.Query)
 	}
@@ -552,7 +552,7 @@ func TestReasoningModelRequest(t *testing.T) {
 			}
 		}
 	}
-	r := fake.request(t, 0)
+	r := fake.Request(t, 0)
 	if r.Req.MaxTokens != 0 || r.Req.MaxCompletionTokens == 0 || r.Req.Temperature != nil {
 		t.Errorf("max_tokens %d, max_completion_tokens %d, temperature %v: want only max_completion_tokens",
 			r.Req.MaxTokens, r.Req.MaxCompletionTokens, r.Req.Temperature)
