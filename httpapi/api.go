@@ -32,7 +32,10 @@ type Library interface {
 	About() bot.About
 }
 
-// API is the JSON API: questions and the knowledge base.
+// API is the JSON API: questions and the knowledge base. POST /api/ask
+// answers with one JSON object, or, asked with "Accept: text/event-stream",
+// with server-sent events showing a fluent answer as it is written (see
+// stream.go) when Asker is also a StreamAsker.
 type API struct {
 	Asker   Asker
 	Library Library
@@ -117,6 +120,10 @@ func (a *API) ask(w http.ResponseWriter, r *http.Request) {
 	platform := bot.PlatformAPI
 	if r.Header.Get(ClientHeader) == bot.PlatformWeb {
 		platform = bot.PlatformWeb
+	}
+	if wantsEvents(r) {
+		a.askEvents(w, r, bot.Question{Text: *req.Question, Platform: platform})
+		return
 	}
 	ans, err := a.Asker.Ask(r.Context(), bot.Question{Text: *req.Question, Platform: platform})
 	if err != nil {
