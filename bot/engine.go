@@ -266,7 +266,7 @@ func contains(hits []knowledge.Hit, id string) bool {
 
 // compose builds the answer from the chosen entries.
 func (e *Engine) compose(picked []knowledge.Hit, coverage float64) Answer {
-	a := Answer{Answered: true, Confidence: round2(coverage)}
+	a := Answer{Answered: true, Confidence: round2(coverage), Points: []Point{}, Sources: []Source{}}
 	seenPoint := make(map[string]bool)
 	seenSource := make(map[string]bool)
 	var leads, related, used []string
@@ -302,7 +302,7 @@ func (e *Engine) compose(picked []knowledge.Hit, coverage float64) Answer {
 // followups turns related entries into questions to ask next, skipping
 // entries already used.
 func (e *Engine) followups(ids, skip []string, n int) []string {
-	var out []string
+	out := []string{}
 	seen := make(map[string]bool)
 	for _, id := range skip {
 		seen[id] = true

@@ -27,7 +27,7 @@ func newAbout(kb *knowledge.KB) about {
 // decline builds a polite "I don't know that" with what the KB does know
 // nearby: the closest entries found, or the featured questions.
 func (e *Engine) decline(reason string, near []knowledge.Hit) Answer {
-	a := Answer{Answered: false, Reason: reason, Points: []Point{}, Sources: []Source{}}
+	a := Answer{Answered: false, Reason: reason, Points: []Point{}, Sources: []Source{}, Entries: []string{}}
 	if reason == ReasonNotCovered {
 		for _, h := range near {
 			if h.Entry.Kind == knowledge.Gap || h.Coverage == 0 {
