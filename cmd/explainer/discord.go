@@ -25,7 +25,7 @@ func newDiscord(d serveDeps) (*discord.Adapter, error) {
 		AppID:     c.DiscordAppID,
 		APIURL:    c.DiscordAPIURL,
 	}, discord.Deps{
-		Asker:  discordAsker{Asker: d.Asker, Engine: d.Engine},
+		Asker:  discordAsker{StreamAsker: d.Asker, Engine: d.Engine},
 		Logger: d.Log,
 	})
 }
@@ -33,12 +33,16 @@ func newDiscord(d serveDeps) (*discord.Adapter, error) {
 // discordAsker answers through the counted asker; autocomplete, topics and
 // /about read the knowledge base being served.
 type discordAsker struct {
-	metrics.Asker
+	metrics.StreamAsker
 	*live.Engine
 }
 
 func (a discordAsker) Ask(ctx context.Context, q bot.Question) (bot.Answer, error) {
-	return a.Asker.Ask(ctx, q)
+	return a.StreamAsker.Ask(ctx, q)
+}
+
+func (a discordAsker) AskStream(ctx context.Context, q bot.Question, partial func(string)) (bot.Answer, error) {
+	return a.StreamAsker.AskStream(ctx, q, partial)
 }
 
 const discordUsage = `Usage: explainer discord register [--guild ID | --global] [--env-file FILE]

@@ -25,7 +25,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/explainerbot/explainer/bot"
 	"github.com/explainerbot/explainer/config"
 	"github.com/explainerbot/explainer/httpapi"
 	"github.com/explainerbot/explainer/live"
@@ -51,7 +50,7 @@ type serveDeps struct {
 	Log    *slog.Logger
 	// Asker answers questions from the knowledge base being served,
 	// counting each one in the metrics by its platform.
-	Asker metrics.Asker
+	Asker metrics.StreamAsker
 	// Engine offers the engine's other read methods (About, Suggest,
 	// Topics, Explain) over the knowledge base being served.
 	Engine   *live.Engine
@@ -132,6 +131,15 @@ settings are present. Settings come from the environment and the env file
 	}
 	log.Info("starting explainer", settingsAttrs(cfg)...)
 
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m := metrics.New(reg)
+	opts, err := serveSummarizer(cfg, log, m)
+	if err != nil {
+		return err
+	}
+	opts.MinCoverage = k.minCoverage
+
 	start := time.Now()
 	ix, warnings, err := live.Load(ctx, cfg.KBDir)
 	if err != nil {
@@ -140,7 +148,7 @@ settings are present. Settings come from the environment and the env file
 	for _, p := range warnings {
 		log.Warn("knowledge base lint", "problem", p.String())
 	}
-	engine := live.New(ix, bot.Options{MinCoverage: k.minCoverage})
+	engine := live.New(ix, opts)
 	defer engine.Close()
 	kbName := cfg.KBDir
 	if kbName == "" {
@@ -149,9 +157,6 @@ settings are present. Settings come from the environment and the env file
 	log.Info("knowledge base loaded", "kb", kbName, "entries", len(engine.KB().Entries()),
 		"warnings", len(warnings), "took", time.Since(start).Round(time.Millisecond))
 
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	m := metrics.New(reg)
 	m.Loaded(len(engine.KB().Entries()))
 
 	deps := serveDeps{Config: cfg, Log: log, Asker: m.Asker(engine), Engine: engine, Metrics: m, Registry: reg}

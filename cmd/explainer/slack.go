@@ -20,7 +20,7 @@ func newSlack(d serveDeps) (*slack.Adapter, error) {
 		APIURL:        c.SlackAPIURL,
 		AdminUsers:    c.SlackAdminUsers,
 	}, slack.Deps{
-		Asker:  slackAsker{Asker: d.Asker, about: d.Engine.About},
+		Asker:  slackAsker{StreamAsker: d.Asker, about: d.Engine.About},
 		Logger: d.Log,
 	})
 	if err != nil {
@@ -32,7 +32,7 @@ func newSlack(d serveDeps) (*slack.Adapter, error) {
 // slackAsker answers through the counted asker and says what the
 // knowledge base being served knows.
 type slackAsker struct {
-	metrics.Asker
+	metrics.StreamAsker
 	about func() bot.About
 }
 

@@ -85,6 +85,63 @@ async function api(path, body) {
   return data;
 }
 
+// askStream asks the API for server-sent events: onPartial gets the
+// fluent answer as it is written (each text longer than the last), and
+// the answer, which replaces it, is returned. It throws like api().
+async function askStream(q, onPartial) {
+  let res;
+  try {
+    res = await fetch("/api/ask", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "Accept": "text/event-stream", "X-Explainer-Client": "web" },
+      body: JSON.stringify({ question: q }),
+    });
+  } catch (e) {
+    throw new Error("The server cannot be reached. Is it running?");
+  }
+  const type = res.headers.get("Content-Type") || "";
+  if (!res.ok || !type.startsWith("text/event-stream") || !res.body) {
+    let data = null;
+    try {
+      data = await res.json();
+    } catch (e) {
+      // not JSON: reported below
+    }
+    if (res.ok && data) return data;
+    let msg = (data && data.error) || ("The server answered " + res.status + ".");
+    if (res.status === 429) {
+      msg = "Too many questions at once; try again in " + (res.headers.get("Retry-After") || "a few") + " s.";
+    }
+    throw new Error(msg);
+  }
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder();
+  let buf = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buf += decoder.decode(value, { stream: true });
+    let end;
+    while ((end = buf.indexOf("\n\n")) >= 0) {
+      const block = buf.slice(0, end);
+      buf = buf.slice(end + 2);
+      let event = "message";
+      let data = "";
+      for (const line of block.split("\n")) {
+        if (line.startsWith("event: ")) event = line.slice(7);
+        else if (line.startsWith("data: ")) data += line.slice(6);
+      }
+      const v = JSON.parse(data);
+      if (event === "partial") onPartial(v.text);
+      else if (event === "answer") {
+        reader.cancel();
+        return v;
+      } else if (event === "error") throw new Error(v.error);
+    }
+  }
+  throw new Error("The answer was cut off; please try again.");
+}
+
 // ---- asking ----
 
 let asking = 0; // the latest question; older replies are dropped
@@ -100,7 +157,9 @@ async function ask(q) {
   $("#status").textContent = "Looking it up\u2026";
   answer.setAttribute("aria-busy", "true");
   try {
-    const a = await api("/api/ask", { question: q });
+    const a = await askStream(q, (text) => {
+      if (seq === asking) renderPartial(q, text);
+    });
     if (seq !== asking) return;
     renderAnswer(q, a);
     $("#status").textContent = "";
@@ -114,6 +173,45 @@ async function ask(q) {
   }
 }
 
+// renderPartial shows a fluent answer as it is being written.
+function renderPartial(q, text) {
+  $("#status").className = "";
+  $("#status").textContent = "Writing\u2026";
+  const answer = $("#answer");
+  answer.className = "answered writing";
+  answer.dataset.question = q;
+  answer.replaceChildren(el("h2", { class: "asked" }, q), el("p", { class: "lead writing" }, text));
+  answer.hidden = false;
+  $("#featured").hidden = true;
+}
+
+// leadWithCitations renders a fluent lead, its [p1] citations marked and
+// naming the point they cite.
+function leadWithCitations(a) {
+  const p = el("p", { class: "lead" });
+  const parts = a.lead.split(/(\[p\d+\])/);
+  for (const part of parts) {
+    const m = /^\[p(\d+)\]$/.exec(part);
+    const point = m && a.points[Number(m[1]) - 1];
+    if (point) {
+      // Not a link: the page's routes live in the hash.
+      p.append(el("button", {
+        type: "button", class: "cite", title: point.text, "data-point": m[1],
+        onclick: () => {
+          const li = document.getElementById("point-" + m[1]);
+          if (!li) return;
+          li.scrollIntoView({ block: "nearest" });
+          li.classList.add("cited");
+          setTimeout(() => li.classList.remove("cited"), 1500);
+        },
+      }, part));
+    } else if (part) {
+      p.append(part);
+    }
+  }
+  return p;
+}
+
 function renderAnswer(q, a) {
   $("#status").className = "";
   const answer = $("#answer");
@@ -123,16 +221,22 @@ function renderAnswer(q, a) {
   if (!a.answered && REASON[a.reason]) {
     parts.push(el("p", { class: "reason" }, REASON[a.reason]));
   }
-  parts.push(el("p", { class: "lead" }, a.lead));
+  parts.push(a.fluent ? leadWithCitations(a) : el("p", { class: "lead" }, a.lead));
 
   if (a.points && a.points.length) {
-    const ul = el("ul", { class: "points" });
-    for (const p of a.points) {
-      ul.append(el("li", { class: "point standing-" + p.standing },
+    // A fluent lead cites the points as [p1], [p2]...: number them so.
+    const ul = el(a.fluent ? "ol" : "ul", { class: "points" });
+    a.points.forEach((p, i) => {
+      ul.append(el("li", { class: "point standing-" + p.standing, id: a.fluent ? "point-" + (i + 1) : null },
+        a.fluent ? el("span", { class: "num" }, "[p" + (i + 1) + "] ") : null,
         badge(p.standing), " ", el("span", { class: "text" }, p.text), " ",
         el("span", { class: "by" }, "\u2014 " + p.by)));
-    }
+    });
     parts.push(ul);
+  }
+  if (a.fluent) {
+    parts.push(el("p", { class: "fluent-note" },
+      "Summarised by a language model from the points above and checked against them before it was shown."));
   }
   if (a.points && a.points.some((p) => p.standing === "disputed")) {
     parts.push(el("p", { class: "disputed-note" },
