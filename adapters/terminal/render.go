@@ -13,7 +13,9 @@ import (
 // Width is the column text is wrapped at.
 const Width = 80
 
-// Render writes an answer as readable text.
+// Render writes an answer as readable text. The points of a fluent answer
+// (written by a language model) are labelled [p1], [p2]... as its lead
+// cites them; an extractive answer's are bullets.
 func Render(w io.Writer, a bot.Answer) error {
 	var b strings.Builder
 	if !a.Answered && a.Reason == bot.ReasonGap {
@@ -23,7 +25,15 @@ func Render(w io.Writer, a bot.Answer) error {
 	}
 	if len(a.Points) > 0 {
 		b.WriteString("\n")
-		for _, p := range a.Points {
+		for i, p := range a.Points {
+			if a.Fluent {
+				// The lead cites the points as [p1], [p2]...: label them so.
+				label := "  [" + bot.PointID(i) + "] "
+				indent := strings.Repeat(" ", utf8.RuneCountInString(label))
+				wrap(&b, p.Text, label, indent)
+				fmt.Fprintf(&b, "%s— %s\n", indent, p.Attribution())
+				continue
+			}
 			wrap(&b, p.Text, "  • ", "    ")
 			fmt.Fprintf(&b, "    — %s\n", p.Attribution())
 		}
