@@ -24,8 +24,8 @@ var headline = bot.Answer{
 		{Text: "These are DeepSeek's own figures; the article does not confirm them independently.", By: "the article", Standing: bot.StandingFact},
 		{Text: "Some industry insiders, including Scale AI's CEO Alexandr Wang, suspect DeepSeek has far more advanced Nvidia chips than it has disclosed.", By: "Alexandr Wang (Scale AI) and other insiders", Standing: bot.StandingClaim},
 	},
-	Sources:   []bot.Source{{Entry: "deepseek-gpus", Title: "Did DeepSeek really use fewer GPUs?", Ref: "article, paragraph 2"}, {Entry: "deepseek-gpus", Title: "Did DeepSeek really use fewer GPUs?", Ref: "article, paragraph 7"}},
-	Followups: []string{"Does DeepSeek have more chips than it admits?", "What is the A100?", "What is the H800?"},
+	Sources:    []bot.Source{{Entry: "deepseek-gpus", Title: "Did DeepSeek really use fewer GPUs?", Ref: "article, paragraph 2"}, {Entry: "deepseek-gpus", Title: "Did DeepSeek really use fewer GPUs?", Ref: "article, paragraph 7"}},
+	Followups:  []string{"Does DeepSeek have more chips than it admits?", "What is the A100?", "What is the H800?"},
 	Confidence: 1, Entries: []string{"deepseek-gpus"},
 }
 
