@@ -56,6 +56,9 @@ type Config struct {
 	MaxRetryAfter time.Duration // longest Retry-After waited; default 1 minute
 	JobTimeout    time.Duration // longest time spent on one question; default 2 minutes
 	DrainTimeout  time.Duration // wait for answers in flight on shutdown; default 10s
+	// StreamInterval is the shortest time between edits of an answer shown
+	// as it is written; default DefaultStreamInterval (stream.go).
+	StreamInterval time.Duration
 }
 
 // Deps are what the adapter uses. Asker is required; without Feedback,
@@ -92,6 +95,9 @@ func (c *Config) defaults() {
 	}
 	if c.DrainTimeout <= 0 {
 		c.DrainTimeout = 10 * time.Second
+	}
+	if c.StreamInterval <= 0 {
+		c.StreamInterval = DefaultStreamInterval
 	}
 }
 

@@ -76,6 +76,7 @@ func newFakeSlack(t *testing.T) *fakeSlack {
 	mux.HandleFunc("POST /api/auth.test", f.authTest)
 	mux.HandleFunc("POST /api/chat.postMessage", f.chat("chat.postMessage"))
 	mux.HandleFunc("POST /api/chat.postEphemeral", f.chat("chat.postEphemeral"))
+	mux.HandleFunc("POST /api/chat.update", f.chatUpdate)
 	mux.HandleFunc("POST /api/apps.connections.open", f.connectionsOpen)
 	mux.HandleFunc("GET /socket", f.socket)
 	mux.HandleFunc("POST /response/{id}", f.responseURL)

@@ -46,21 +46,44 @@ func (a *Adapter) acceptEvent(env envelope) bool {
 }
 
 // answerInChannel answers a question and posts the answer where to says.
+// With a StreamAsker, a fluent answer shows as it is written, and the
+// final answer replaces it (stream.go).
 func (a *Adapter) answerInChannel(ctx context.Context, q bot.Question, to target, o renderOptions) {
 	start := time.Now()
-	ans, err := a.asker.Ask(ctx, q)
+	var ans bot.Answer
+	var err error
+	growingTS := "" // the message showing a growing answer, if one was posted
+	if s, ok := a.asker.(StreamAsker); ok {
+		g := a.grow(ctx, to.channel, to.thread)
+		ans, err = s.AskStream(ctx, q, g.partial)
+		growingTS = g.stop()
+	} else {
+		ans, err = a.asker.Ask(ctx, q)
+	}
 	if err != nil {
 		a.log.Error("slack: answering failed", "channel", q.Channel, "err", err)
+		if growingTS != "" {
+			a.finishGrowing(ctx, to.channel, to.thread, growingTS, []Message{textMessage(sorryText)})
+			return
+		}
 		a.postMessages(ctx, to.channel, to.thread, []Message{textMessage(sorryText)})
 		return
 	}
-	if to.quiet && !ans.Answered {
+	if to.quiet && !ans.Answered && growingTS == "" {
 		a.log.Debug("slack: not answering a thread reply that is not a question", "channel", q.Channel, "reason", ans.Reason)
 		return
 	}
 	// The bot is part of the thread from now: a reply may come as soon as
 	// the answer shows.
 	a.joinThread(to.channel, to.thread)
+	if growingTS != "" {
+		if err := a.finishGrowing(ctx, to.channel, to.thread, growingTS, renderAnswer(ans, o)); err != nil {
+			a.log.Error("slack: posting an answer failed", "channel", to.channel, "err", redact(err.Error()))
+			return
+		}
+		a.log.Debug("slack: answered as it was written", "channel", to.channel, "fluent", ans.Fluent, "entries", ans.Entries, "took", time.Since(start))
+		return
+	}
 	if _, err := a.postMessages(ctx, to.channel, to.thread, renderAnswer(ans, o)); err != nil {
 		a.log.Error("slack: posting an answer failed", "channel", to.channel, "err", redact(err.Error()))
 		return

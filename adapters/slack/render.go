@@ -74,7 +74,7 @@ func renderAnswer(a bot.Answer, o renderOptions) []Message {
 		lead = "I don't know that. " + lead
 	}
 	blocks = append(blocks, sections(esc(lead))...)
-	blocks = append(blocks, pointSections(a.Points)...)
+	blocks = append(blocks, pointSections(a.Points, a.Fluent)...)
 	if refs := bot.SourceRefs(a.Sources); len(refs) > 0 {
 		blocks = append(blocks, contextBlocks("sources", ":page_facing_up: Sources: "+esc(strings.Join(refs, " · ")))...)
 	}
@@ -138,8 +138,9 @@ func textMessage(text string) Message {
 }
 
 // pointSections renders the points behind an answer, each with who says it
-// and its standing, as few sections as the limits allow.
-func pointSections(points []bot.Point) []slackapi.Block {
+// and its standing, as few sections as the limits allow. The points of a
+// fluent answer are labelled [p1], [p2]... as its lead cites them.
+func pointSections(points []bot.Point, fluent bool) []slackapi.Block {
 	var out []slackapi.Block
 	cur := ""
 	flush := func() {
@@ -148,8 +149,11 @@ func pointSections(points []bot.Point) []slackapi.Block {
 			cur = ""
 		}
 	}
-	for _, p := range points {
+	for i, p := range points {
 		t := pointText(p)
+		if fluent {
+			t = "*[" + bot.PointID(i) + "]*" + strings.TrimPrefix(t, "•")
+		}
 		if cur != "" && textLen(cur)+2+textLen(t) <= maxSectionText {
 			cur += "\n\n" + t
 			continue
