@@ -10,3 +10,6 @@ const SameWording = sameWording
 
 // SweepOnce runs one sweep now, for benchmarks.
 func SweepOnce(ctx context.Context, s *Scheduler) { s.sweepOnce(ctx) }
+
+// Look makes a Weekly look once whether its report is due.
+func Look(ctx context.Context, w *Weekly) { w.look(ctx) }

@@ -329,3 +329,12 @@ func clip(s string, n int) string {
 	}
 	return string(r[:n])
 }
+
+// Ping checks that the database answers, with a read that touches the
+// file: cheap enough for every health check.
+func (s *Store) Ping(ctx context.Context) error {
+	if _, err := s.Version(ctx); err != nil {
+		return s.fileError(err)
+	}
+	return nil
+}

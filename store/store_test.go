@@ -349,3 +349,31 @@ func rawQueryRow(t *testing.T, s *store.Store, q string, dest ...any) error {
 	t.Helper()
 	return store.DBForTest(s).QueryRow(q).Scan(dest...)
 }
+
+func TestPing(t *testing.T) {
+	ctx := context.Background()
+	path := tempDB(t)
+	s, err := store.Open(ctx, path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Ping(ctx); err != nil {
+		t.Fatalf("ping an open store: %v", err)
+	}
+	s.Close()
+	err = s.Ping(ctx)
+	var se *store.Error
+	if !errors.As(err, &se) || !strings.Contains(err.Error(), path) {
+		t.Errorf("ping a closed store: %v, want an error naming %s", err, path)
+	}
+}
+
+func BenchmarkPing(b *testing.B) {
+	s := open(b, tempDB(b), store.Options{})
+	ctx := context.Background()
+	for b.Loop() {
+		if err := s.Ping(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
