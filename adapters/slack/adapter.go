@@ -46,7 +46,7 @@ type Config struct {
 	AppToken      string   // xapp-: Socket Mode
 	SigningSecret string   // HTTP mode: verifies requests to /slack/*
 	APIURL        string   // Web API base URL; "" for Slack's own
-	AdminUsers    []string // user ids allowed admin-only commands (digest subscriptions); none here yet
+	AdminUsers    []string // user ids allowed to subscribe and unsubscribe channels; anyone when empty
 
 	Command       string        // the slash command; default "/explain"
 	Workers       int           // questions answered at once; default 8
@@ -67,6 +67,7 @@ type Deps struct {
 	Asker      Asker
 	Feedback   FeedbackRecorder
 	Events     EventLog
+	Digests    Digests // the digest commands; without it they say digests are off
 	Logger     *slog.Logger
 	HTTPClient *http.Client // Web API and response URLs; nil for a default with timeouts
 }
@@ -108,6 +109,7 @@ type Adapter struct {
 	asker    Asker
 	feedback FeedbackRecorder
 	store    EventLog
+	digests  Digests
 	log      *slog.Logger
 	api      *slackapi.Client
 	http     *http.Client
@@ -169,6 +171,7 @@ func New(cfg Config, deps Deps) (*Adapter, error) {
 		asker:    deps.Asker,
 		feedback: deps.Feedback,
 		store:    deps.Events,
+		digests:  deps.Digests,
 		log:      log,
 		api:      slackapi.New(cfg.BotToken, opts...),
 		http:     hc,

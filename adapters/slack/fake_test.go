@@ -46,6 +46,7 @@ type post struct {
 	ReplaceOriginal bool
 	DeleteOriginal  bool
 	Path            string
+	Metadata        string // message metadata JSON, as posted
 }
 
 // fakeSlack speaks Slack's Web API (form-encoded methods, JSON replies,
@@ -77,6 +78,7 @@ func newFakeSlack(t *testing.T) *fakeSlack {
 	mux.HandleFunc("POST /api/chat.postMessage", f.chat("chat.postMessage"))
 	mux.HandleFunc("POST /api/chat.postEphemeral", f.chat("chat.postEphemeral"))
 	mux.HandleFunc("POST /api/chat.update", f.chatUpdate)
+	mux.HandleFunc("POST /api/conversations.history", f.history)
 	mux.HandleFunc("POST /api/apps.connections.open", f.connectionsOpen)
 	mux.HandleFunc("GET /socket", f.socket)
 	mux.HandleFunc("POST /response/{id}", f.responseURL)
@@ -186,10 +188,20 @@ func (f *fakeSlack) chat(method string) http.HandlerFunc {
 			}
 			blocks = unescapedJSON(b)
 		}
+		if m := r.PostForm.Get("metadata"); m != "" {
+			var meta struct {
+				EventType    string         `json:"event_type"`
+				EventPayload map[string]any `json:"event_payload"`
+			}
+			if err := json.Unmarshal([]byte(m), &meta); err != nil || meta.EventType == "" || meta.EventPayload == nil {
+				writeJSON200(w, map[string]any{"ok": false, "error": "invalid_metadata_format"})
+				return
+			}
+		}
 		f.mu.Lock()
 		f.nextTS++
 		ts := fmt.Sprintf("1700000000.%06d", f.nextTS)
-		p := post{Method: method, Channel: channel, User: r.PostForm.Get("user"), ThreadTS: r.PostForm.Get("thread_ts"), TS: ts, Text: r.PostForm.Get("text"), Blocks: string(blocks)}
+		p := post{Method: method, Channel: channel, User: r.PostForm.Get("user"), ThreadTS: r.PostForm.Get("thread_ts"), TS: ts, Text: r.PostForm.Get("text"), Blocks: string(blocks), Metadata: r.PostForm.Get("metadata")}
 		f.posts = append(f.posts, p)
 		f.mu.Unlock()
 		f.posted <- p
@@ -535,9 +547,10 @@ type harness struct {
 }
 
 type harnessOpts struct {
-	socket bool
-	cfg    func(*Config)
-	asker  Asker
+	socket  bool
+	cfg     func(*Config)
+	asker   Asker
+	digests Digests
 }
 
 func newHarness(t *testing.T, o harnessOpts) *harness {
@@ -555,7 +568,7 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 		asker = o.asker
 	}
 	log := slog.New(slog.NewTextHandler(io.MultiWriter(h.logs), &slog.HandlerOptions{Level: slog.LevelDebug}))
-	a, err := New(cfg, Deps{Asker: asker, Feedback: h.fb, Logger: log})
+	a, err := New(cfg, Deps{Asker: asker, Feedback: h.fb, Digests: o.digests, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -680,4 +693,47 @@ func buttonValue(t *testing.T, blocks, actionID string) string {
 	}
 	t.Fatalf("no button %q in %s", actionID, blocks)
 	return ""
+}
+
+// history is conversations.history: the channel's messages, newest
+// first, with their metadata only when include_all_metadata is set.
+func (f *fakeSlack) history(w http.ResponseWriter, r *http.Request) {
+	if r.PostFormValue("token") != testBotToken {
+		writeJSON200(w, map[string]any{"ok": false, "error": "invalid_auth"})
+		return
+	}
+	f.mu.Lock()
+	f.calls["conversations.history"]++
+	hook := f.postHook
+	n := f.calls["conversations.history"]
+	f.mu.Unlock()
+	if hook != nil && hook(w, "conversations.history", n) {
+		return
+	}
+	channel := r.PostFormValue("channel")
+	if channel == "CNOTIN" {
+		writeJSON200(w, map[string]any{"ok": false, "error": "not_in_channel"})
+		return
+	}
+	limit, _ := strconv.Atoi(r.PostFormValue("limit"))
+	if limit <= 0 || limit > 999 {
+		limit = 100
+	}
+	withMeta := r.PostFormValue("include_all_metadata") == "1"
+	var msgs []map[string]any
+	for _, p := range f.sent("chat.postMessage") {
+		if p.Channel != channel {
+			continue
+		}
+		m := map[string]any{"type": "message", "user": testBotUser, "bot_id": "BBOT", "text": p.Text, "ts": p.TS}
+		if withMeta && p.Metadata != "" {
+			m["metadata"] = json.RawMessage(p.Metadata)
+		}
+		msgs = append([]map[string]any{m}, msgs...)
+	}
+	more := len(msgs) > limit
+	if more {
+		msgs = msgs[:limit]
+	}
+	writeJSON200(w, map[string]any{"ok": true, "messages": msgs, "has_more": more})
 }

@@ -99,6 +99,10 @@ func (a *Adapter) acceptCommand(cmd slackapi.SlashCommand) bool {
 			return
 		}
 		text := plainText(cmd.Text, a.botUserID())
+		if args, ok := digestArgs(text); ok {
+			a.digestCommand(ctx, cmd, args)
+			return
+		}
 		if text == "" || strings.EqualFold(text, "help") || text == "?" {
 			a.respond(ctx, cmd.ResponseURL, cmd.ChannelID, cmd.UserID, "", renderHelp(a.asker.About(), a.cfg.Command, a.botUserID()))
 			return

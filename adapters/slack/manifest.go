@@ -12,11 +12,11 @@ import (
 // botScopes are the bot token scopes the adapter's features need, and no more.
 var botScopes = []string{
 	"app_mentions:read", // mentions in channels
-	"channels:history",  // replies in the bot's threads, public channels
+	"channels:history",  // replies in the bot's threads, and finding a digest already posted, public channels
 	"chat:write",        // answers
 	"commands",          // /explain
-	"groups:history",    // replies in the bot's threads, private channels
-	"im:history",        // direct messages
+	"groups:history",    // the same, private channels
+	"im:history",        // direct messages, and digests subscribed in them
 }
 
 // botEvents are the events the adapter answers.
@@ -126,8 +126,8 @@ func Manifest(o ManifestOptions) (AppManifest, error) {
 	m.Features.BotUser = manifestBotUser{DisplayName: strings.ToLower(o.Name), AlwaysOnline: true}
 	m.Features.SlashCommands = []manifestCommand{{
 		Command:     o.Command,
-		Description: "Ask about the story; only you see the answer",
-		UsageHint:   "[question] or help",
+		Description: "Ask about the story (only you see the answer), or set up the daily digest",
+		UsageHint:   "[question] | help | digest subscribe [HH:MM] [Time/Zone] | digest unsubscribe | digest now | digest list",
 	}}
 	m.OAuthConfig.Scopes.Bot = append([]string(nil), botScopes...)
 	m.Settings.EventSubscriptions.BotEvents = append([]string(nil), botEvents...)
