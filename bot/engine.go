@@ -26,7 +26,7 @@ const (
 	// DefaultMinCoverage is the share of a question's meaning that the best
 	// entries must cover for the bot to answer. It is tuned on labelled
 	// questions with `explainer eval --tune`.
-	DefaultMinCoverage = 0.5
+	DefaultMinCoverage = 0.35
 	// DefaultCacheSize is how many answers an engine remembers.
 	DefaultCacheSize = 4096
 	// MaxQuestionRunes is the longest question the bot reads.
@@ -164,12 +164,39 @@ func (e *Engine) answer(ctx context.Context, text string, res knowledge.Result) 
 		a.Text = e.declineText(a)
 		return a, nil
 	}
-	if coverage < e.opts.MinCoverage {
+	if coverage < e.opts.MinCoverage || !coversFocus(text, res, picked[0]) {
 		a := e.decline(ReasonNotCovered, res.Hits)
 		a.Confidence = round2(coverage)
 		return a, nil
 	}
 	return e.compose(picked, coverage), nil
+}
+
+// focusPattern finds the thing a question asks for, where its shape says:
+// "what year did...", "which company does...", "how many employees...",
+// "how old is...".
+var focusPattern = regexp.MustCompile(`(?i)^(?:(?:so|and|but|ok|okay|hey|also|then)[, ]+)?(?:` +
+	`(?:what|which)\s+([a-z][\w-]*)\s+(?:is|are|was|were|did|does|do|has|have|had|can|could|will|would|should)\b` +
+	`|how\s+(?:many|much)\s+([a-z][\w-]*)` +
+	`|how\s+(old|tall|fast|often|soon|rich)\b)`)
+
+// coversFocus reports whether the entry covers what the question asks for,
+// when its shape says what that is. "What year did the US first impose
+// export controls?" is not answered by an entry on export controls that has
+// no year in it, however well it covers the other words.
+func coversFocus(text string, res knowledge.Result, hit knowledge.Hit) bool {
+	m := focusPattern.FindStringSubmatch(text)
+	if m == nil {
+		return true
+	}
+	focus := strings.ToLower(m[1] + m[2] + m[3])
+	for i, t := range res.Terms {
+		if t.Word != focus && !strings.HasPrefix(t.Word, focus+"'") {
+			continue
+		}
+		return t.Weight == 0 || hit.Covers[i]
+	}
+	return true // a stop word: nothing to check
 }
 
 // pickParts answers each part of a question that asks several things ("what

@@ -35,17 +35,19 @@ func intentRules() []intentRule {
 			`|\b(?:write|compose|draft|generate|create|make|draw)\s+(?:me\s+|us\s+)?(?:a|an|some|the|my|\d+)?\s*(?:\w+\s+){0,3}` + artifact + `\b` +
 			`|\btranslate\b.{0,60}\b(?:into|to|in)\s+[a-z]+` +
 			`|\b(?:book|reserve)\s+(?:me\s+)?(?:a|an)\s+(?:flight|table|hotel|room|ticket|cab|taxi|uber)\b`)},
-		{ReasonAdvice, []string{"should", "good", "bad", "right", "smart", "buy", "sell", "short", "price target", "advice", "recommend", "suggest", "will "}, regexp.MustCompile(`(?i)\bshould (?:i|we|you)\s+(?:buy|sell|short|hold|invest|dump|get|load up|go long|trade)\b` +
+		{ReasonAdvice, []string{"should", "good", "bad", "right", "smart", "buy", "sell", "short", "price target", "advice", "recom", "suggest", "will ", "better", "great", "safe", "best"}, regexp.MustCompile(`(?i)\bshould (?:i|we|you)\s+(?:buy|sell|short|hold|invest|dump|get|load up|go long|trade)\b` +
 			`|\b(?:good|bad|right|smart) (?:time|moment|idea|investment|buy|bet) to (?:buy|sell|invest|short|get in)\b` +
 			`|\b(?:is|are)\s+\w+(?:\s+\w+)?\s+(?:stock\s+|shares\s+)?(?:a )?(?:good|bad|smart) (?:buy|investment|bet|stock)\b` +
 			`|\b(?:buy|sell|short)\s+(?:or|vs\.?)\s+(?:sell|hold|buy)\b|\bbuy the dip\b|\bprice target\b|\bfinancial advice\b|\binvestment advice\b` +
 			`|\b(?:which|what)\s+(?:stocks?|shares|gpu|graphics card|laptop|chip|pc)\s+should (?:i|we)\b` +
-			`|\b(?:recommend|suggest)\s+(?:me\s+)?(?:a|an|some)?\s*(?:stock|gpu|graphics card|laptop|pc|chip|broker)\b` +
+			`|\b(?:recomm?end|suggest)\s+(?:me\s+)?(?:a|an|some)?\s*(?:\w+\s+)?(?:stock|stocks|gpu|gpus|graphics card|laptop|laptops|pc|computer|chip|chips|broker)\b` +
+			`|\b(?:better|good|great|bad|smart|safe|best)\s+(?:buy|investment|bet|stock to buy)\b|\bbuying opportunity\b|\bbuy(?:ing)? (?:more|some|the stock|shares)\b` +
 			`|\bwill\s+\w+(?:\s+\w+)?\s+(?:stock|shares)\s+(?:go up|go down|rise|fall|recover|rebound|bounce back)\b`)},
-		{ReasonLive, []string{"today", "tonight", "tomorrow", "now", "rn", "currently", "moment", "this ", "live", "real", "latest", "as of", "yesterday", "weather", "forecast", "trading at", "worth", "at right"}, regexp.MustCompile(`(?i)\b` + live + `\b.{0,40}\b` + now + `\b` +
+		{ReasonLive, []string{"today", "tonight", "tomorrow", "now", "rn", "currently", "moment", "this ", "live", "real", "latest", "as of", "yesterday", "weather", "forecast", "trading at", "worth", "at right", "news", "update", "development", "headlines", "new"}, regexp.MustCompile(`(?i)\b` + live + `\b.{0,40}\b` + now + `\b` +
 			`|\b` + now + `\b.{0,30}\b` + live + `\b` +
 			`|\b(?:what(?:'s| is)|how much is)\s+\w+(?:\s+\w+)?\s+(?:trading at|worth now|at right now)\b` +
-			`|\bweather\b|\bforecast\b`)},
+			`|\bweather\b|\bforecast\b` +
+			`|\b(?:any|latest|recent)\s+(?:\w+\s+){0,2}(?:news|updates?|developments?|headlines)\b|\bwhat(?:'s| is) new\b`)},
 	}
 }
 

@@ -435,7 +435,10 @@ func (ix *Index) Search(ctx context.Context, text string, limit int) (Result, er
 //     readers word the same question many ways, and a common word that
 //     happens to be rare in the KB ("progress", "piece") says little;
 //   - a short unknown token (up to three letters: "wat", "mkt", "rn") is
-//     more likely chat shorthand than a name, and weighs as everyday;
+//     more likely chat shorthand than a name, and weighs as everyday, unless
+//     it has a digit ("R2", "H20"): that is a model or product name;
+//   - a bare number ("2022", "17") weighs as everyday: on its own it says
+//     little about what is asked;
 //   - a typo read as a KB word weighs a little less than the word typed right.
 func (ix *Index) weight(canon string, t Term) float64 {
 	n := float64(len(ix.kb.entries))
@@ -444,12 +447,17 @@ func (ix *Index) weight(canon string, t Term) float64 {
 	switch {
 	case t.Corrected != "":
 		w *= correctedWeight
-	case t.Everyday:
+	case t.Everyday || isNumber(t.Word):
 		w = min(w, everydayWeight)
-	case !t.Known && utf8.RuneCountInString(t.Word) <= 3:
+	case !t.Known && utf8.RuneCountInString(t.Word) <= 3 && !strings.ContainsAny(t.Word, "0123456789"):
 		w = everydayWeight
 	}
 	return w
+}
+
+// isNumber reports whether a word is digits, with separators.
+func isNumber(w string) bool {
+	return w != "" && strings.Trim(w, "0123456789.,") == ""
 }
 
 // plainWord is a typed word without a possessive ending.
