@@ -176,3 +176,14 @@ func (e *Engine) KB() *knowledge.KB { return e.cur.Load().ix.KB() }
 
 // Loaded reports when the knowledge base being served was loaded.
 func (e *Engine) Loaded() time.Time { return e.cur.Load().loaded }
+
+// CheckGrounded runs the grounding guard with the vocabulary of the
+// knowledge base being served; see bot.Engine.CheckGrounded.
+func (e *Engine) CheckGrounded(text string, points []bot.Point) error {
+	s, err := e.acquire()
+	if err != nil {
+		return err
+	}
+	defer s.mu.RUnlock()
+	return s.eng.CheckGrounded(text, points)
+}

@@ -248,6 +248,9 @@ func TestClosedEngine(t *testing.T) {
 	if _, err := e.Suggest(context.Background(), "gpu", 3); !errors.Is(err, ErrClosed) {
 		t.Errorf("Suggest after Close = %v, want ErrClosed", err)
 	}
+	if err := e.CheckGrounded("text", nil); !errors.Is(err, ErrClosed) {
+		t.Errorf("CheckGrounded after Close = %v, want ErrClosed", err)
+	}
 	if err := e.Swap(index(t, "")); !errors.Is(err, ErrClosed) {
 		t.Errorf("Swap after Close = %v, want ErrClosed", err)
 	}
@@ -287,6 +290,16 @@ func TestForwardsTheEnginesReadMethods(t *testing.T) {
 	}
 	if e.Loaded().IsZero() {
 		t.Error("Loaded is zero")
+	}
+	points := []bot.Point{{Text: "DeepSeek says it used about 10,000 A100 chips.", By: "DeepSeek", Standing: bot.StandingDisputed}}
+	for _, text := range []string{"DeepSeek says it used about 10,000 A100 chips [p1].", "Nvidia sold 50,000 chips to Intel [p1]."} {
+		got, want := e.CheckGrounded(text, points), direct.CheckGrounded(text, points)
+		if (got == nil) != (want == nil) {
+			t.Errorf("CheckGrounded(%q) = %v, want %v", text, got, want)
+		}
+	}
+	if e.CheckGrounded("Nvidia sold 50,000 chips to Intel [p1].", points) == nil {
+		t.Error("CheckGrounded passed a sentence the points do not ground")
 	}
 }
 
