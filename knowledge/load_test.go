@@ -168,3 +168,24 @@ func TestDefaultKBLoads(t *testing.T) {
 		}
 	}
 }
+
+// The built-in knowledge base is lint-clean: every example question finds
+// its own entry first.
+func TestDefaultKBLintsClean(t *testing.T) {
+	kb, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix, err := NewIndex(kb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	problems, err := Lint(t.Context(), ix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		t.Error(p)
+	}
+}
