@@ -39,6 +39,9 @@ const (
 	// Hits scoring at least this share of the best BM25 score are close
 	// enough to be told apart by coverage.
 	closeScore = 0.6
+	// Further down, a hit must still score this share of the best to win on
+	// coverage alone.
+	farScore = 0.3
 )
 
 // Options tune the engine.
@@ -275,7 +278,7 @@ func pick(res knowledge.Result) ([]knowledge.Hit, float64) {
 	top := res.Hits[0].Score
 	for i, h := range res.Hits {
 		b := res.Hits[best]
-		if h.Coverage > b.Coverage+0.2 || (h.Score >= closeScore*top && h.Coverage > b.Coverage) {
+		if (h.Score >= farScore*top && h.Coverage > b.Coverage+0.2) || (h.Score >= closeScore*top && h.Coverage > b.Coverage) {
 			best = i
 		}
 	}
