@@ -26,9 +26,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/explainerbot/explainer/config"
+	"github.com/explainerbot/explainer/digest"
 	"github.com/explainerbot/explainer/httpapi"
 	"github.com/explainerbot/explainer/live"
 	"github.com/explainerbot/explainer/metrics"
+	"github.com/explainerbot/explainer/store"
 	"github.com/explainerbot/explainer/web"
 )
 
@@ -56,6 +58,12 @@ type serveDeps struct {
 	Engine   *live.Engine
 	Metrics  *metrics.Metrics
 	Registry prometheus.Registerer
+	// Store is the database (EXPLAINER_DB): feedback, event ids, the
+	// question log, subscriptions. Nil where a test does without.
+	Store *store.Store
+	// Digests manages the channels' digest subscriptions; nil without a
+	// store.
+	Digests *digest.Channels
 }
 
 // buildPlatforms returns the platform connections the settings ask for,
@@ -131,6 +139,12 @@ settings are present. Settings come from the environment and the env file
 	}
 	log.Info("starting explainer", settingsAttrs(cfg)...)
 
+	st, err := openServeStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := metrics.New(reg)
@@ -159,9 +173,17 @@ settings are present. Settings come from the environment and the env file
 
 	m.Loaded(len(engine.KB().Entries()))
 
-	deps := serveDeps{Config: cfg, Log: log, Asker: m.Asker(engine), Engine: engine, Metrics: m, Registry: reg}
+	deps := serveDeps{Config: cfg, Log: log, Asker: logQuestions(m.Asker(engine), st, log), Engine: engine, Metrics: m, Registry: reg, Store: st}
+	dg, err := newServeDigests(ctx, deps, opts)
+	if err != nil {
+		return err
+	}
+	deps.Digests = dg.channels
 	ps, off, err := buildPlatforms(ctx, deps)
 	if err != nil {
+		return err
+	}
+	if err := dg.attach(deps, ps); err != nil {
 		return err
 	}
 	for _, o := range off {
@@ -172,7 +194,7 @@ settings are present. Settings come from the environment and the env file
 	if err != nil {
 		return fmt.Errorf("EXPLAINER_ADDR: %w", err)
 	}
-	s := &server{deps: deps, registry: reg, platforms: ps,
+	s := &server{deps: deps, registry: reg, platforms: ps, digests: dg,
 		limiter: httpapi.NewLimiter(cfg.RateLimit, cfg.RateBurst)}
 	if *pprofAddr != "" {
 		stop, err := servePprof(*pprofAddr, log)
@@ -248,6 +270,7 @@ type server struct {
 	registry  *prometheus.Registry
 	platforms []platform
 	limiter   *httpapi.Limiter
+	digests   *serveDigests // nil where a test does without
 }
 
 // handler is every HTTP route behind the middleware. It fails when a
@@ -295,6 +318,9 @@ func (s *server) checks() []httpapi.Check {
 	for _, p := range s.platforms {
 		cs = append(cs, httpapi.Check{Name: p.Name(), Ready: p.Ready})
 	}
+	if s.deps.Store != nil {
+		cs = append(cs, storeCheck(s.deps.Store))
+	}
 	return cs
 }
 
@@ -327,6 +353,7 @@ func (s *server) serve(ctx context.Context, ln net.Listener) error {
 	bgCtx, stopBG := context.WithCancel(ctx)
 	defer stopBG()
 	s.startReloads(bgCtx, &bg)
+	s.startDigests(ctx)
 
 	platCtx, stopPlatforms := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopPlatforms()
@@ -346,6 +373,9 @@ func (s *server) serve(ctx context.Context, ln net.Listener) error {
 
 	select {
 	case err := <-served:
+		sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+		defer cancel()
+		s.stopDigests(sctx)
 		stopPlatforms()
 		plats.Wait()
 		return fmt.Errorf("http server: %w", err)
@@ -357,6 +387,9 @@ func (s *server) serve(ctx context.Context, ln net.Listener) error {
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	err = srv.Shutdown(sctx)
+	if derr := s.stopDigests(sctx); derr != nil && err == nil {
+		err = derr
+	}
 	stopPlatforms()
 	platsDone := make(chan struct{})
 	go func() {
@@ -383,7 +416,7 @@ func (s *server) serve(ctx context.Context, ln net.Listener) error {
 // a folder being watched, when its files change.
 func (s *server) startReloads(ctx context.Context, wg *sync.WaitGroup) {
 	cfg, log := s.deps.Config, s.deps.Log
-	r := &live.Reloader{Dir: cfg.KBDir, Engine: s.deps.Engine, Log: log, Done: s.deps.Metrics.Reloaded}
+	r := &live.Reloader{Dir: cfg.KBDir, Engine: s.deps.Engine, Log: log, Done: s.reloaded(ctx)}
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	wg.Add(1)

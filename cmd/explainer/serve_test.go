@@ -332,7 +332,8 @@ func TestServeRefusesBadSettings(t *testing.T) {
 		{"missing env file", []string{"serve", "--env-file", "/nonexistent/.env"}, nil, 1, []string{"env file", "/nonexistent/.env"}},
 		{"arguments", []string{"serve", "now"}, nil, 2, []string{"serve takes no arguments"}},
 		{"bad flag", []string{"serve", "--port", "80"}, nil, 2, []string{"flag provided but not defined: -port"}},
-		{"bad address", []string{"serve"}, map[string]string{"EXPLAINER_ADDR": "256.0.0.1:80"}, 1, []string{"EXPLAINER_ADDR"}},
+		{"bad address", []string{"serve"}, map[string]string{"EXPLAINER_ADDR": "256.0.0.1:80", "EXPLAINER_DB": filepath.Join(t.TempDir(), "x.db")}, 1, []string{"EXPLAINER_ADDR"}},
+		{"bad database", []string{"serve"}, map[string]string{"EXPLAINER_DB": "/nonexistent/folder/explainer.db"}, 1, []string{"database /nonexistent/folder/explainer.db: folder /nonexistent/folder does not exist"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

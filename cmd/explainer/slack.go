@@ -13,16 +13,23 @@ import (
 // SLACK_APP_TOKEN, HTTP endpoints with SLACK_SIGNING_SECRET, or both.
 func newSlack(d serveDeps) (*slack.Adapter, error) {
 	c := d.Config
+	deps := slack.Deps{
+		Asker:  slackAsker{StreamAsker: d.Asker, about: d.Engine.About},
+		Logger: d.Log,
+	}
+	if d.Store != nil {
+		deps.Feedback, deps.Events = d.Store, d.Store
+	}
+	if d.Digests != nil {
+		deps.Digests = d.Digests
+	}
 	a, err := slack.New(slack.Config{
 		BotToken:      c.SlackBotToken,
 		AppToken:      c.SlackAppToken,
 		SigningSecret: c.SlackSigningSecret,
 		APIURL:        c.SlackAPIURL,
 		AdminUsers:    c.SlackAdminUsers,
-	}, slack.Deps{
-		Asker:  slackAsker{StreamAsker: d.Asker, about: d.Engine.About},
-		Logger: d.Log,
-	})
+	}, deps)
 	if err != nil {
 		return nil, err
 	}
