@@ -35,6 +35,11 @@ const (
 	maxQueryTerms = 32
 	fixCacheSize  = 4096 // typo corrections remembered
 
+	// Terms in more than this share of entries (and more than minCommon
+	// entries) are left out of the BM25 query; they still count in coverage.
+	commonShare = 0.05
+	minCommon   = 200
+
 	// An entry covers a word fully when it is in how the entry is asked
 	// (example questions, title, tags, names) or its lead; a word only in
 	// its details (body, points) may be there by chance, and counts less.
@@ -367,10 +372,13 @@ func (ix *Index) Search(ctx context.Context, text string, limit int) (Result, er
 
 	// The terms are analyzed already: search them as terms in each field
 	// (what a match query would do after analysing the text again), leaving
-	// out words that carry no meaning or that the KB never uses.
+	// out words that carry no meaning or that the KB never uses, and, in a
+	// large KB, words so common that they would make bleve score most of it
+	// for almost nothing (their BM25 weight is near zero anyway).
+	common := ix.commonTerms(res.Terms)
 	var ask, body []query.Query
-	for _, t := range res.Terms {
-		if t.Weight == 0 || !t.Known {
+	for i, t := range res.Terms {
+		if t.Weight == 0 || !t.Known || common[i] {
 			continue
 		}
 		term := t.Term
@@ -423,6 +431,40 @@ func (ix *Index) Search(ctx context.Context, text string, limit int) (Result, er
 		res.Hits = append(res.Hits, hit)
 	}
 	return res, nil
+}
+
+// commonTerms marks the terms used by more than commonShare of the entries
+// (and more than minCommon), keeping at least the rarest known term.
+func (ix *Index) commonTerms(terms []Term) []bool {
+	limit := max(minCommon, int(commonShare*float64(len(ix.kb.entries))))
+	out := make([]bool, len(terms))
+	rarest, rarestDF, kept := -1, 0, 0
+	for i, t := range terms {
+		if t.Weight == 0 || !t.Known {
+			continue
+		}
+		df := ix.df[ix.canonical(t.fixed())]
+		if df > limit {
+			out[i] = true
+		} else {
+			kept++
+		}
+		if rarest < 0 || df < rarestDF {
+			rarest, rarestDF = i, df
+		}
+	}
+	if kept == 0 && rarest >= 0 {
+		out[rarest] = false
+	}
+	return out
+}
+
+// fixed is the term as searched: its correction, if any.
+func (t Term) fixed() string {
+	if t.Corrected != "" {
+		return t.Corrected
+	}
+	return t.Term
 }
 
 // weight is how much a term tells about what is asked. It starts from the
