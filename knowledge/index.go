@@ -209,12 +209,7 @@ func newMapping() (*mapping.IndexMappingImpl, error) {
 	for _, f := range []string{fieldAsk, fieldText} {
 		fm := mapping.NewTextFieldMapping()
 		fm.Analyzer = en.AnalyzerName
-		if f == fieldAsk {
-			// Synonyms widen how an entry is asked; its long answer text
-			// matches well enough as written (coverage applies synonyms
-			// to both), and skipping it saves a synonym lookup a term.
-			fm.SynonymSource = synonymSource
-		}
+		fm.SynonymSource = synonymSource
 		fm.Store = false
 		fm.IncludeInAll = false
 		fm.IncludeTermVectors = false
