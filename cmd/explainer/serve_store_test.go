@@ -183,3 +183,21 @@ func BenchmarkQuestionLog(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkComposerRefresh is what serve spends on the digest at start-up
+// and after each reload: indexing the built-in knowledge base again for
+// the vetting engine and vetting every entry's question of the day.
+func BenchmarkComposerRefresh(b *testing.B) {
+	ctx := context.Background()
+	ix, _, err := live.Load(ctx, "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ix.Close()
+	src := &liveDigests{}
+	for b.Loop() {
+		if err := src.refresh(ctx, ix.KB()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
