@@ -62,6 +62,9 @@ type Config struct {
 	DeferAfter time.Duration
 	// AnswerTimeout bounds one answer. Default 30s.
 	AnswerTimeout time.Duration
+	// StreamInterval is the shortest time between edits of an answer
+	// shown as it is written. Default DefaultStreamInterval (stream.go).
+	StreamInterval time.Duration
 	// MaxRetries is how many times a rate limited REST call is retried.
 	// Default 3.
 	MaxRetries int
@@ -125,6 +128,9 @@ func New(cfg Config, deps Deps) (*Adapter, error) {
 	}
 	if cfg.AnswerTimeout <= 0 {
 		cfg.AnswerTimeout = DefaultAnswerTimeout
+	}
+	if cfg.StreamInterval <= 0 {
+		cfg.StreamInterval = DefaultStreamInterval
 	}
 	if cfg.MaxRetries <= 0 {
 		cfg.MaxRetries = DefaultMaxRetries

@@ -35,7 +35,8 @@ type fakeDiscord struct {
 	calls   []restCall    // accepted REST calls
 	refused []restCall    // calls answered 429 or 4xx
 	limits  map[string]*rateLimit
-	acked   map[string]bool // interaction tokens answered
+	acked   map[string]bool   // interaction tokens answered
+	posted  map[string]string // id -> channel of every message created
 
 	// Gateway.
 	conn       *gwConn
@@ -80,6 +81,7 @@ func newFakeDiscord(t testing.TB) *fakeDiscord {
 		changed:     make(chan struct{}),
 		limits:      make(map[string]*rateLimit),
 		acked:       make(map[string]bool),
+		posted:      make(map[string]string),
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /gateway", f.gatewayURL)
@@ -88,6 +90,7 @@ func newFakeDiscord(t testing.TB) *fakeDiscord {
 	mux.HandleFunc("PATCH /webhooks/{app}/{token}/messages/@original", f.webhookEdit)
 	mux.HandleFunc("POST /webhooks/{app}/{token}", f.webhookExecute)
 	mux.HandleFunc("POST /channels/{id}/messages", f.bot(f.channelMessage))
+	mux.HandleFunc("PATCH /channels/{id}/messages/{msg}", f.bot(f.channelMessageEdit))
 	mux.HandleFunc("PUT /applications/{app}/commands", f.bot(f.commands))
 	mux.HandleFunc("PUT /applications/{app}/guilds/{guild}/commands", f.bot(f.commands))
 	mux.HandleFunc("GET /gw/", f.gateway)
@@ -293,8 +296,13 @@ func (f *fakeDiscord) interactionCallback(w http.ResponseWriter, r *http.Request
 	f.accept(w, r, body, http.StatusNoContent, nil)
 }
 
+// message is the reply to a message created in channel, with a new id.
 func (f *fakeDiscord) message(channel string) map[string]any {
-	return map[string]any{"id": "990000000000000001", "channel_id": channel, "type": 0, "content": "", "timestamp": time.Now().UTC().Format(time.RFC3339)}
+	f.mu.Lock()
+	id := fmt.Sprintf("99%016d", len(f.posted)+1)
+	f.posted[id] = channel
+	f.mu.Unlock()
+	return map[string]any{"id": id, "channel_id": channel, "type": 0, "content": "", "timestamp": time.Now().UTC().Format(time.RFC3339)}
 }
 
 func (f *fakeDiscord) webhookEdit(w http.ResponseWriter, r *http.Request) {

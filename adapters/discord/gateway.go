@@ -237,11 +237,23 @@ func (g *gateway) onMessage(_ *discordgo.Session, m *discordgo.MessageCreate) {
 		defer cancel()
 		text := stripMention(m.Content, me)
 		q := bot.Question{Text: text, User: m.Author.ID, Platform: bot.PlatformDiscord, Channel: m.ChannelID, Direct: direct}
+		var ans bot.Answer
+		var err error
+		growingID := "" // a reply showing the answer as it grew (stream.go)
+		if s, ok := g.a.deps.Asker.(StreamAsker); ok {
+			ans, growingID, err = g.askGrowing(ctx, s, m, q)
+		} else {
+			ans, err = g.a.deps.Asker.Ask(ctx, q)
+		}
 		msgs := []message{{Content: msgFailed}}
-		if ans, err := g.a.deps.Asker.Ask(ctx, q); err != nil {
+		if err != nil {
 			g.a.log.Error("discord: answer mention", "err", err)
 		} else {
 			msgs = renderAnswer(text, ans, renderOptions{feedback: g.a.deps.Feedback != nil})
+		}
+		if growingID != "" {
+			g.finishGrowing(ctx, m.ChannelID, growingID, msgs)
+			return
 		}
 		for n, msg := range msgs {
 			msg.AllowedMentions = noPings()

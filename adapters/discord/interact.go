@@ -70,12 +70,10 @@ func (a *Adapter) command(ctx context.Context, i *discordgo.Interaction, receive
 	switch data.Name {
 	case cmdAsk:
 		q := strings.TrimSpace(option(data.Options, optQuestion))
-		return a.answer(ctx, i, received, q, func(ctx context.Context) (bot.Answer, error) {
-			return a.deps.Asker.Ask(ctx, question(i, q))
-		})
+		return a.answer(ctx, i, received, q, a.ask(question(i, q)))
 	case cmdExplain:
 		t := strings.TrimSpace(option(data.Options, optTopic))
-		return a.answer(ctx, i, received, t, func(ctx context.Context) (bot.Answer, error) {
+		return a.answer(ctx, i, received, t, func(ctx context.Context, _ func(string)) (bot.Answer, error) {
 			return a.deps.Asker.Explain(ctx, t)
 		})
 	case cmdAbout:
@@ -142,14 +140,10 @@ func (a *Adapter) component(ctx context.Context, i *discordgo.Interaction, recei
 	switch {
 	case strings.HasPrefix(id, idAsk):
 		q := strings.TrimPrefix(id, idAsk)
-		return a.answer(ctx, i, received, q, func(ctx context.Context) (bot.Answer, error) {
-			return a.deps.Asker.Ask(ctx, question(i, q))
-		})
+		return a.answer(ctx, i, received, q, a.ask(question(i, q)))
 	case strings.HasPrefix(id, idAskPrefix):
 		q := a.completeQuestion(ctx, strings.TrimPrefix(id, idAskPrefix))
-		return a.answer(ctx, i, received, q, func(ctx context.Context) (bot.Answer, error) {
-			return a.deps.Asker.Ask(ctx, question(i, q))
-		})
+		return a.answer(ctx, i, received, q, a.ask(question(i, q)))
 	case strings.HasPrefix(id, idHelpful):
 		return reply{first: channelMessage(a.feedback(ctx, i, true, strings.TrimPrefix(id, idHelpful)))}
 	case strings.HasPrefix(id, idUnhelpful):
@@ -202,20 +196,24 @@ func (a *Adapter) feedback(ctx context.Context, i *discordgo.Interaction, helpfu
 }
 
 // answer replies with the answer compute returns under title: at once when
-// it is ready within DeferAfter of the interaction's arrival, else with a
-// deferred response that the answer replaces when ready.
-func (a *Adapter) answer(ctx context.Context, i *discordgo.Interaction, received time.Time, title string, compute func(context.Context) (bot.Answer, error)) reply {
+// it is ready within DeferAfter of the interaction's arrival; else, when a
+// fluent answer starts to show first (compute calls partial), with its
+// first sentences, edited as it grows and replaced by the answer; else
+// with a deferred response that the answer replaces when ready.
+func (a *Adapter) answer(ctx context.Context, i *discordgo.Interaction, received time.Time, title string, compute func(ctx context.Context, partial func(string)) (bot.Answer, error)) reply {
 	done := make(chan []message, 1)
+	g := newGrowing()
 	// The answer may outlive the request that asked for it (deferred).
 	work, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.cfg.AnswerTimeout)
 	go func() {
 		defer cancel()
+		defer close(g.finished)
 		defer func() {
 			if a.recovered(recover(), "answer", debug.Stack()) {
 				done <- nil
 			}
 		}()
-		ans, err := compute(work)
+		ans, err := compute(work, g.partial)
 		if err != nil {
 			a.log.Error("discord: answer", "err", err)
 			done <- nil
@@ -239,6 +237,17 @@ func (a *Adapter) answer(ctx context.Context, i *discordgo.Interaction, received
 	select {
 	case msgs := <-done:
 		return now(msgs)
+	case <-g.wake:
+		select {
+		case msgs := <-done:
+			return now(msgs)
+		default:
+		}
+		text := g.text()
+		return reply{
+			first: channelMessage(renderGrowing(title, text)),
+			later: func(ctx context.Context) { a.editDeferred(ctx, i, title, g, text, done) },
+		}
 	case <-t.C:
 		select {
 		case msgs := <-done:
@@ -247,14 +256,29 @@ func (a *Adapter) answer(ctx context.Context, i *discordgo.Interaction, received
 		}
 		return reply{
 			first: callback{Type: discordgo.InteractionResponseDeferredChannelMessageWithSource},
-			later: func(ctx context.Context) { a.editDeferred(ctx, i, done) },
+			later: func(ctx context.Context) { a.editDeferred(ctx, i, title, g, "", done) },
 		}
 	}
 }
 
-// editDeferred replaces a deferred response with the answer once it is
-// ready.
-func (a *Adapter) editDeferred(ctx context.Context, i *discordgo.Interaction, done <-chan []message) {
+// ask is how an interaction's question is answered: shown as it is
+// written when the engine can stream it.
+func (a *Adapter) ask(q bot.Question) func(ctx context.Context, partial func(string)) (bot.Answer, error) {
+	return func(ctx context.Context, partial func(string)) (bot.Answer, error) {
+		if s, ok := a.deps.Asker.(StreamAsker); ok {
+			return s.AskStream(ctx, q, partial)
+		}
+		return a.deps.Asker.Ask(ctx, q)
+	}
+}
+
+// editDeferred edits the original response as a fluent answer grows (from
+// shown, the text it shows already), then replaces it with the answer once
+// it is ready.
+func (a *Adapter) editDeferred(ctx context.Context, i *discordgo.Interaction, title string, g *growing, shown string, done <-chan []message) {
+	shown = g.show(ctx, a.cfg.StreamInterval, shown, func(ctx context.Context, text string) error {
+		return untilKnown(ctx, func() error { return a.rest.editOriginal(ctx, i, renderGrowing(title, text)) })
+	}, a.log)
 	var msgs []message
 	select {
 	case msgs = <-done:
@@ -263,7 +287,11 @@ func (a *Adapter) editDeferred(ctx context.Context, i *discordgo.Interaction, do
 	if msgs == nil {
 		msgs = []message{{Content: msgFailed, AllowedMentions: noPings()}}
 	}
-	if err := untilKnown(ctx, func() error { return a.rest.editOriginal(ctx, i, msgs[0]) }); err != nil {
+	edit := a.rest.editOriginal
+	if shown != "" {
+		edit = a.rest.replaceOriginal // nothing of the growing answer stays
+	}
+	if err := untilKnown(ctx, func() error { return edit(ctx, i, msgs[0]) }); err != nil {
 		a.log.Error("discord: edit deferred response", "err", err)
 		return
 	}

@@ -108,7 +108,12 @@ func renderAnswer(title string, a bot.Answer, opt renderOptions) []message {
 		}
 	}
 	for i, p := range a.Points {
-		c := "• " + fit(escape(p.Text), maxPointText) + "\n    — " + attribution(p)
+		bullet := "• "
+		if a.Fluent {
+			// The lead cites the points as [p1], [p2]...: label them so.
+			bullet = "**[" + bot.PointID(i) + "]** "
+		}
+		c := bullet + fit(escape(p.Text), maxPointText) + "\n    — " + attribution(p)
 		if i == 0 {
 			c = "\n" + c
 		}
