@@ -60,6 +60,7 @@ func Commands() []*discordgo.ApplicationCommand {
 			Contexts:    &contexts,
 			Options:     []*discordgo.ApplicationCommandOption{},
 		},
+		digestCommand(),
 	}
 }
 

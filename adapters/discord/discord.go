@@ -98,6 +98,7 @@ const (
 type Deps struct {
 	Asker    Asker
 	Feedback FeedbackRecorder // optional: without it no 👍 / 👎 buttons
+	Digests  Digests          // optional: without it /digest says digests are off
 	Logger   *slog.Logger     // optional
 }
 

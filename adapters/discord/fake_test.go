@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -90,6 +91,7 @@ func newFakeDiscord(t testing.TB) *fakeDiscord {
 	mux.HandleFunc("PATCH /webhooks/{app}/{token}/messages/@original", f.webhookEdit)
 	mux.HandleFunc("POST /webhooks/{app}/{token}", f.webhookExecute)
 	mux.HandleFunc("POST /channels/{id}/messages", f.bot(f.channelMessage))
+	mux.HandleFunc("GET /channels/{id}/messages", f.bot(f.channelHistory))
 	mux.HandleFunc("PATCH /channels/{id}/messages/{msg}", f.bot(f.channelMessageEdit))
 	mux.HandleFunc("PUT /applications/{app}/commands", f.bot(f.commands))
 	mux.HandleFunc("PUT /applications/{app}/guilds/{guild}/commands", f.bot(f.commands))
@@ -336,12 +338,49 @@ func (f *fakeDiscord) webhook(w http.ResponseWriter, r *http.Request, create boo
 
 func (f *fakeDiscord) channelMessage(w http.ResponseWriter, r *http.Request) {
 	body := readBody(r)
+	var nonce struct {
+		Nonce string `json:"nonce"`
+	}
+	json.Unmarshal(body, &nonce)
+	if len(nonce.Nonce) > 25 {
+		f.t.Errorf("nonce %q is over 25 characters", nonce.Nonce)
+		f.refuse(w, r, body, 400, `{"code":50035,"message":"Invalid Form Body"}`)
+		return
+	}
 	if err := checkMessage(body, true); err != nil {
 		f.t.Errorf("channel message breaks Discord's rules: %v\n%s", err, body)
 		f.refuse(w, r, body, 400, `{"code":50035,"message":"Invalid Form Body"}`)
 		return
 	}
 	f.accept(w, r, body, http.StatusOK, f.message(r.PathValue("id")))
+}
+
+// channelHistory lists a channel's latest messages, newest first: those
+// posted to it through the fake.
+func (f *fakeDiscord) channelHistory(w http.ResponseWriter, r *http.Request) {
+	limit := 50
+	if n, err := strconv.Atoi(r.URL.Query().Get("limit")); err == nil && n >= 1 && n <= 100 {
+		limit = n
+	}
+	path := "/channels/" + r.PathValue("id") + "/messages"
+	f.mu.Lock()
+	msgs := []map[string]any{}
+	for i := len(f.calls) - 1; i >= 0 && len(msgs) < limit; i-- {
+		c := f.calls[i]
+		if c.Method != http.MethodPost || c.Path != path {
+			continue
+		}
+		var m map[string]any
+		json.Unmarshal(c.Body, &m)
+		delete(m, "nonce") // Discord does not list nonces
+		delete(m, "enforce_nonce")
+		m["id"], m["channel_id"], m["type"] = fmt.Sprintf("98%016d", i), r.PathValue("id"), 0
+		m["author"] = map[string]any{"id": f.botID, "username": "explainer", "bot": true}
+		msgs = append(msgs, m)
+	}
+	f.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(msgs)
 }
 
 func (f *fakeDiscord) commands(w http.ResponseWriter, r *http.Request) {

@@ -106,6 +106,7 @@ type harnessOptions struct {
 	gateway bool // bot token set: gateway session
 	http    bool // public key set: HTTP endpoint
 	asker   Asker
+	digests Digests
 	config  func(*Config)
 }
 
@@ -127,7 +128,7 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 	if asker == nil {
 		asker = engine(t)
 	}
-	a, err := New(cfg, Deps{Asker: asker, Feedback: h.feedback, Logger: slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	a, err := New(cfg, Deps{Asker: asker, Feedback: h.feedback, Digests: o.digests, Logger: slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	if err != nil {
 		t.Fatal(err)
 	}

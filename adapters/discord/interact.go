@@ -78,6 +78,8 @@ func (a *Adapter) command(ctx context.Context, i *discordgo.Interaction, receive
 		})
 	case cmdAbout:
 		return reply{first: channelMessage(renderAbout(a.deps.Asker.About()))}
+	case cmdDigest:
+		return a.digestReply(ctx, i)
 	}
 	return reply{first: channelMessage(notice(msgUnknown))}
 }
@@ -130,6 +132,8 @@ func (a *Adapter) autocomplete(ctx context.Context, i *discordgo.Interaction) ca
 		}
 	case data.Name == cmdExplain && name == optTopic:
 		texts = a.deps.Asker.Topics(typed, maxChoices)
+	case data.Name == cmdDigest:
+		texts = digestAutocomplete(data)
 	}
 	return callback{Type: discordgo.InteractionApplicationCommandAutocompleteResult, Data: choicesData{Choices: choices(texts)}}
 }
