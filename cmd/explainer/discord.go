@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/bwmarrin/discordgo"
+
 	"github.com/explainerbot/explainer/adapters/discord"
 	"github.com/explainerbot/explainer/bot"
 	"github.com/explainerbot/explainer/config"
@@ -19,15 +21,22 @@ import (
 // DISCORD_PUBLIC_KEY, or both.
 func newDiscord(d serveDeps) (*discord.Adapter, error) {
 	c := d.Config
+	deps := discord.Deps{
+		Asker:  discordAsker{StreamAsker: d.Asker, Engine: d.Engine},
+		Logger: d.Log,
+	}
+	if d.Store != nil {
+		deps.Feedback = d.Store
+	}
+	if d.Digests != nil {
+		deps.Digests = d.Digests
+	}
 	return discord.New(discord.Config{
 		BotToken:  c.DiscordBotToken,
 		PublicKey: c.DiscordPublicKey,
 		AppID:     c.DiscordAppID,
 		APIURL:    c.DiscordAPIURL,
-	}, discord.Deps{
-		Asker:  discordAsker{StreamAsker: d.Asker, Engine: d.Engine},
-		Logger: d.Log,
-	})
+	}, deps)
 }
 
 // discordAsker answers through the counted asker; autocomplete, topics and
@@ -47,7 +56,7 @@ func (a discordAsker) AskStream(ctx context.Context, q bot.Question, partial fun
 
 const discordUsage = `Usage: explainer discord register [--guild ID | --global] [--env-file FILE]
 
-  register   register the slash commands (/ask, /explain, /about) with Discord`
+  register   register the slash commands (/ask, /explain, /about, /digest) with Discord`
 
 // runDiscord runs the Discord helper commands: for now, registering the
 // slash commands.
@@ -118,8 +127,16 @@ once, else globally. Needs DISCORD_BOT_TOKEN and DISCORD_APP_ID.`, c.stderr)
 	}
 	for _, cmd := range cmds {
 		usage := "/" + cmd.Name
+		var subs []string
 		for _, o := range cmd.Options {
+			if o.Type == discordgo.ApplicationCommandOptionSubCommand {
+				subs = append(subs, o.Name)
+				continue
+			}
 			usage += " " + o.Name + ":"
+		}
+		if len(subs) > 0 {
+			usage += " " + strings.Join(subs, "|")
 		}
 		fmt.Fprintf(&b, "  %-20s %s", usage, cmd.Description)
 		if cmd.ID != "" {

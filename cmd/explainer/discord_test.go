@@ -69,12 +69,12 @@ func TestDiscordRegister(t *testing.T) {
 		noSecret bool
 	}{
 		{name: "guild flag", args: []string{"--guild", "123"}, path: "/applications/" + app + "/guilds/123/commands",
-			wantOut: []string{"Registered 3 commands in server 123", "/ask question:", "/explain topic:", "/about", "(id 970000000000000000)",
+			wantOut: []string{"Registered 4 commands in server 123", "/ask question:", "/explain topic:", "/about", "/digest subscribe|unsubscribe|now", "(id 970000000000000000)",
 				"https://discord.com/oauth2/authorize?client_id=" + app + "&permissions=", "scope=bot+applications.commands"}},
 		{name: "guild from settings", environ: map[string]string{"DISCORD_GUILD_ID": "456"}, path: "/applications/" + app + "/guilds/456/commands",
 			wantOut: []string{"in server 456"}},
 		{name: "global", environ: map[string]string{"DISCORD_GUILD_ID": "456"}, args: []string{"--global"}, path: "/applications/" + app + "/commands",
-			wantOut: []string{"Registered 3 commands globally"}},
+			wantOut: []string{"Registered 4 commands globally"}},
 		{name: "no token", environ: map[string]string{"DISCORD_BOT_TOKEN": ""}, code: 1, wantErr: "DISCORD_BOT_TOKEN is not set"},
 		{name: "no app id", environ: map[string]string{"DISCORD_APP_ID": ""}, code: 1, wantErr: "DISCORD_APP_ID"},
 		{name: "guild not numeric", args: []string{"--guild", "my-server"}, code: 2, wantErr: "numeric server id"},
@@ -128,7 +128,7 @@ func TestDiscordRegister(t *testing.T) {
 				}
 			}
 			json.Unmarshal(api.body, &cmds)
-			if len(cmds) != 3 || cmds[0].Name != "ask" || cmds[1].Name != "explain" || cmds[2].Name != "about" {
+			if len(cmds) != 4 || cmds[0].Name != "ask" || cmds[1].Name != "explain" || cmds[2].Name != "about" || cmds[3].Name != "digest" {
 				t.Fatalf("registered %s", api.body)
 			}
 			for _, c := range cmds[:2] {

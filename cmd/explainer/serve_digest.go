@@ -12,6 +12,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/explainerbot/explainer/adapters/discord"
 	"github.com/explainerbot/explainer/adapters/slack"
 	"github.com/explainerbot/explainer/bot"
 	"github.com/explainerbot/explainer/digest"
@@ -77,6 +78,12 @@ func (g *serveDigests) attach(d serveDeps, ps []platform) error {
 		switch a := p.(type) {
 		case *slack.Adapter:
 			posters[bot.PlatformSlack], texts[bot.PlatformSlack] = a.Poster(), a.Poster()
+		case *discord.Adapter:
+			if d.Config.DiscordBotToken != "" {
+				posters[bot.PlatformDiscord], texts[bot.PlatformDiscord] = a.Poster(), a.Poster()
+			} else {
+				g.log.Info("discord: digests off: posting to channels needs DISCORD_BOT_TOKEN")
+			}
 		}
 	}
 	cfg := d.Config
