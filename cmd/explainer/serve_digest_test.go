@@ -16,6 +16,7 @@ import (
 
 	"github.com/explainerbot/explainer/bot"
 	"github.com/explainerbot/explainer/digest"
+	"github.com/explainerbot/explainer/llm/llmtest"
 	"github.com/explainerbot/explainer/store"
 )
 
@@ -431,4 +432,64 @@ func TestServeDigestCommands(t *testing.T) {
 		t.Error("still subscribed")
 	}
 	r.stop()
+}
+
+// summarizer is a model that summarises the points it is given: a
+// faithful sentence on the point about A100s, citing it by its id, and
+// optionally an invented one.
+func summarizer(invent string) llmtest.Handler {
+	return func(w http.ResponseWriter, r *http.Request, req llmtest.Request, n int) {
+		var brief struct {
+			Question string
+			Points   []struct{ ID, Text string }
+		}
+		json.Unmarshal([]byte(req.Messages[len(req.Messages)-1].Content), &brief)
+		text := ""
+		for _, p := range brief.Points {
+			if strings.Contains(p.Text, "A100") {
+				text = "DeepSeek says it had about 10,000 older Nvidia A100 GPUs [" + p.ID + "]. "
+			}
+		}
+		llmtest.WriteJSON(w, req.Model, text+invent, "stop")
+	}
+}
+
+// With the LLM on, the digest gets a short summary on top when the
+// grounding guard passes it, and goes out without one when it does not.
+// Only the digest's points reach the model: vetting the questions of the
+// day does not.
+func TestServeDigestSummary(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs serve: skipped with -short")
+	}
+	for _, tt := range []struct {
+		name, invent string
+		summary      bool
+	}{
+		{"grounded", "", true},
+		{"invented", "Nvidia will sell 50,000 H100s to DeepSeek next year [p1].", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			model := llmtest.New(t, summarizer(tt.invent))
+			sl, dc := newFakeSlackWeb(t), newFakeDiscordREST(t)
+			db := filepath.Join(t.TempDir(), "explainer.db")
+			subscribeDueNow(t, db, store.Subscription{Platform: bot.PlatformSlack, Channel: "C0SUM"})
+			r := startServeRun(t, platformsEnv(t, db, sl, dc, "LLM_BASE_URL", model.URL(), "LLM_MODEL", "test-model"))
+			post := sl.wait(t, 1, func(m slackMsg) bool { return m.Channel == "C0SUM" })[0]
+			r.stop()
+			const faithful = "DeepSeek says it had about 10,000 older Nvidia A100 GPUs [p"
+			if got := strings.Contains(post.Blocks, faithful); got != tt.summary {
+				t.Errorf("summary shown %v, want %v:\n%s", got, tt.summary, post.Blocks)
+			}
+			if strings.Contains(post.Blocks, "50,000") {
+				t.Error("the invented sentence was posted")
+			}
+			if !strings.Contains(post.Blocks, "Question of the day") {
+				t.Errorf("the digest is not whole:\n%s", post.Blocks)
+			}
+			if n := model.Calls(); n != 1 || !strings.Contains(model.Request(t, 0).Req.Messages[1].Content, digestQuestion) {
+				t.Errorf("%d model calls, want one, for the digest", n)
+			}
+		})
+	}
 }
