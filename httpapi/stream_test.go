@@ -187,3 +187,26 @@ func TestWantsEvents(t *testing.T) {
 }
 
 func discardLog() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// BenchmarkAskEvents is POST /api/ask as events, with a fluent answer
+// shown in three partials: the cost streaming adds to BenchmarkAskHandler.
+func BenchmarkAskEvents(b *testing.B) {
+	fake := &fakeAsker{ask: func(bot.Question) (bot.Answer, error) { return sample, nil }}
+	a := &API{Asker: streamAsker{fakeAsker: fake, partials: []string{"One [p1].", "One [p1]. Two [p1].", "One [p1]. Two [p1]. Three [p1]."}},
+		Library: library{builtinKB(b)}, Log: discardLog()}
+	mux := http.NewServeMux()
+	a.Mount(mux)
+	h := Recover(discardLog(), nil, LogRequests(discardLog(), MaxBody(1<<20, mux)))
+	body := `{"question": "did DeepSeek really use fewer GPUs?"}`
+	b.ReportAllocs()
+	for b.Loop() {
+		fake.asked = fake.asked[:0]
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest("POST", "/api/ask", strings.NewReader(body))
+		req.Header.Set("Accept", "text/event-stream")
+		h.ServeHTTP(rec, req)
+		if rec.Code != 200 || !strings.Contains(rec.Body.String(), "event: answer") {
+			b.Fatal(rec.Code, rec.Body.String())
+		}
+	}
+}
