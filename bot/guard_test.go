@@ -84,7 +84,7 @@ func TestGuard(t *testing.T) {
 		{"background with its year", qJevons, "It is named after William Stanley Jevons, who noted in 1865 that better steam engines made Britain burn more coal [p2].", ""},
 		{"opinion in its own words", qZhang, "Angela Zhang of the University of Southern California argued in the Financial Times that US limits on chips have actually spurred innovation in China [p1][p2].", ""},
 		{"opinions hedged", qBadNews, "The article argues that talk of Nvidia's downfall may be hasty [p1]. Cheaper AI could raise demand for chips, by the Jevons paradox [p2], and while rivals may gain in inference, CUDA keeps developers close [p3].", ""},
-		{"fact shares a code with a disputed point", qH800, "The H800 is an Nvidia chip designed to comply with US export rules, a cut-down H100 made for the Chinese market [p1][p3]. DeepSeek says it used H800s alongside older A100s [p2].", ""},
+		{"fact shares a code with a disputed point", qH800, "The H800 is an Nvidia chip designed to comply with US export rules, a cut-down version of its top data-center chip made for the Chinese market [p1][p3]. DeepSeek says it used H800s alongside older A100s [p2].", ""},
 		{"names with inner capitals", qGroq, "Groq, a US startup, designs LPUs for running AI models [p2], and AMD, Google and Amazon are gaining ground too [p1].", ""},
 		{"alias of a grounded person", qWang, "Alex Wang, Scale AI's CEO, is among those suggesting DeepSeek may have more advanced chips than it disclosed [p1][p2].", ""},
 
@@ -120,7 +120,7 @@ func TestGuard(t *testing.T) {
 		{"hedged then asserted", qGPUs, "DeepSeek says it had 10,000 A100s, and that is confirmed [p1].", RuleAttribution},
 		{"claim as fact", qGPUs, "DeepSeek has far more advanced Nvidia chips than it has disclosed [p4].", RuleAttribution},
 		{"claim as fact, cited elsewhere", qGPUs, "In truth DeepSeek has far more advanced Nvidia chips than it disclosed [p3].", RuleAttribution},
-		{"disputed use of A100s as fact", qH800, "The H800 is a cut-down H100 [p3], and DeepSeek trained on H800s and older A100s [p2].", RuleAttribution},
+		{"disputed use of A100s as fact", qH800, "The H800 is a cut-down version of Nvidia's top chip [p3], and DeepSeek trained on H800s and older A100s [p2].", RuleAttribution},
 		{"opinion as fact", qJevons, "Cheaper AI models will lead to many more uses and more demand for computing power [p3].", RuleAttribution},
 
 		// Format.
