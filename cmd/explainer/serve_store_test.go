@@ -201,3 +201,44 @@ func BenchmarkComposerRefresh(b *testing.B) {
 		}
 	}
 }
+
+// A knowledge base reload rebuilds the digest's composer from the new
+// knowledge base; one that fails keeps the previous composer.
+func TestReloadRebuildsTheDigest(t *testing.T) {
+	ctx := context.Background()
+	ix, _, err := live.Load(ctx, digestKB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng := live.New(ix, bot.Options{})
+	defer eng.Close()
+	reg := prometheus.NewRegistry()
+	logs := &logBuffer{}
+	d := serveDeps{Log: slog.New(slog.NewJSONHandler(logs, nil)), Engine: eng, Store: openTestStore(t, store.Options{}), Metrics: metrics.New(reg), Registry: reg}
+	g, err := newServeDigests(ctx, d, bot.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &server{deps: d, digests: g}
+	if days := g.source.cur.Load().Days(); days != 1 {
+		t.Fatalf("%d days in the small KB's rotation", days)
+	}
+	s.reloaded(ctx)(0, errors.New("broken entry"))
+	if days := g.source.cur.Load().Days(); days != 1 {
+		t.Errorf("a failed reload changed the composer: %d days", days)
+	}
+	big, _, err := live.Load(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := eng.Swap(big); err != nil {
+		t.Fatal(err)
+	}
+	s.reloaded(ctx)(len(eng.KB().Entries()), nil)
+	if days := g.source.cur.Load().Days(); days < 5 {
+		t.Errorf("after reloading the built-in KB the rotation has %d days", days)
+	}
+	if !strings.Contains(logs.String(), "digest composer rebuilt") {
+		t.Errorf("the rebuild is not logged:\n%s", logs)
+	}
+}
