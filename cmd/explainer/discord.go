@@ -27,6 +27,7 @@ func newDiscord(d serveDeps) (*discord.Adapter, error) {
 	}
 	if d.Store != nil {
 		deps.Feedback = d.Store
+		deps.Asker = discordAsker{StreamAsker: d.Asker, Engine: d.Engine, explained: questionLog{ql: d.Store, log: d.Log}}
 	}
 	if d.Digests != nil {
 		deps.Digests = d.Digests
@@ -40,10 +41,20 @@ func newDiscord(d serveDeps) (*discord.Adapter, error) {
 }
 
 // discordAsker answers through the counted asker; autocomplete, topics and
-// /about read the knowledge base being served.
+// /about read the knowledge base being served. /explain topics go to the
+// question log when explained is set.
 type discordAsker struct {
 	metrics.StreamAsker
 	*live.Engine
+	explained questionLog
+}
+
+func (a discordAsker) Explain(ctx context.Context, topic string) (bot.Answer, error) {
+	ans, err := a.Engine.Explain(ctx, topic)
+	if err == nil && a.explained.ql != nil {
+		a.explained.record(ctx, bot.Question{Text: topic, Platform: bot.PlatformDiscord}, ans)
+	}
+	return ans, err
 }
 
 func (a discordAsker) Ask(ctx context.Context, q bot.Question) (bot.Answer, error) {

@@ -249,6 +249,7 @@ func TestServeRemembers(t *testing.T) {
 	if !strings.Contains(body, `"custom_id":"fb:y:gpus"`) || !strings.Contains(body, `"custom_id":"fb:n:gpus"`) {
 		t.Fatalf("Discord answer without 👍/👎 buttons: %s", body)
 	}
+	dc.interact(r, interaction("5003", 2, 0, `{"id":"97","name":"explain","type":1,"options":[{"name":"topic","type":3,"value":"Liang Wenfeng"}]}`, ""))
 	_, body = dc.interact(r, interaction("5002", 3, 0, `{"custom_id":"fb:n:gpus","component_type":2}`,
 		`,"message":{"id":"5555","channel_id":"7001","embeds":[{"title":"`+question+`?"}]}`))
 	if !strings.Contains(body, "not helpful") {
@@ -271,16 +272,23 @@ func TestServeRemembers(t *testing.T) {
 			}
 		}
 	}
-	qs := queryDB(t, db, `SELECT platform, user, answered, entries FROM questions ORDER BY id`)
+	qs := queryDB(t, db, `SELECT platform, user, answered, entries, question FROM questions ORDER BY id`)
 	platforms := map[string]bool{}
 	for _, q := range qs {
+		if q[4] == "Liang Wenfeng" {
+			if q[0] != "discord" || q[2] != int64(0) {
+				t.Errorf("/explain of a topic the KB lacks logged as %v, want declined on discord", q)
+			}
+			platforms["explain"] = true
+			continue
+		}
 		platforms[q[0].(string)] = true
 		if q[1] != "" || q[2] != int64(1) || q[3] != `["gpus"]` {
 			t.Errorf("question log row %v: want no user id, answered from gpus", q)
 		}
 	}
-	if !platforms["api"] || !platforms["slack"] || !platforms["discord"] || len(qs) != 3 {
-		t.Errorf("question log %v, want the API's, Slack's and Discord's question", qs)
+	if !platforms["api"] || !platforms["slack"] || !platforms["discord"] || !platforms["explain"] || len(qs) != 4 {
+		t.Errorf("question log %v, want the API's, Slack's and Discord's question and Discord's /explain", qs)
 	}
 
 	// Slack delivers the event again after a restart: it is not answered
