@@ -115,7 +115,8 @@ func renderHelp(ab bot.About, command, botUser string) []Message {
 	blocks = append(blocks, sections("*How to ask me*\n"+
 		"• Mention me in a channel: "+mention+" _your question_. I answer in a thread, and answer follow-ups in that thread without a mention.\n"+
 		"• Send me a direct message.\n"+
-		"• `"+command+" your question`: only you see the answer; *Share in channel* posts it for everyone.")...)
+		"• `"+command+" your question`: only you see the answer; *Share in channel* posts it for everyone.\n"+
+		"• `"+command+" digest`: a daily brief of the story in a channel (subscribe, unsubscribe, now, list).")...)
 	if len(ab.Sources) > 0 {
 		var b strings.Builder
 		b.WriteString("*What I answer from*")
