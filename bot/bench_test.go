@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"runtime/debug"
 	"slices"
 	"testing"
 	"time"
@@ -37,8 +38,13 @@ func benchQuestions(b *testing.B) []string {
 	return qs
 }
 
-// runAsk asks the questions in turn and reports latency percentiles.
+// runAsk asks the questions in turn and reports latency percentiles, with
+// the collector tuned as the explainer command tunes it (GOGC=400) unless
+// GOGC is set.
 func runAsk(b *testing.B, e *Engine, qs []string) {
+	if os.Getenv("GOGC") == "" {
+		defer debug.SetGCPercent(debug.SetGCPercent(400))
+	}
 	ctx := context.Background()
 	lat := make([]time.Duration, 0, b.N)
 	b.ReportAllocs()

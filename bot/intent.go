@@ -62,11 +62,26 @@ func (e *Engine) classify(text string) string {
 	return ""
 }
 
+// hasAny reports whether s has one of words at the start of a word ("rn"
+// in "rn?" but not in "learn"). Every pattern's keywords start at a word
+// boundary, so this never misses a match the pattern would make.
 func hasAny(s string, words []string) bool {
 	for _, w := range words {
-		if strings.Contains(s, w) {
-			return true
+		for off := 0; ; {
+			i := strings.Index(s[off:], w)
+			if i < 0 {
+				break
+			}
+			i += off
+			if i == 0 || !isWordByte(s[i-1]) {
+				return true
+			}
+			off = i + 1
 		}
 	}
 	return false
+}
+
+func isWordByte(b byte) bool {
+	return b >= 'a' && b <= 'z' || b >= '0' && b <= '9' || b >= 0x80
 }
