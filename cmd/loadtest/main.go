@@ -58,6 +58,7 @@ type config struct {
 	file     string
 	minRate  float64
 	maxP99   time.Duration
+	unique   bool
 }
 
 func main() {
@@ -67,6 +68,7 @@ func main() {
 	flag.DurationVar(&c.duration, "d", 60*time.Second, "how long to run")
 	flag.IntVar(&c.pid, "pid", 0, "the server's process id, to report its memory (VmRSS)")
 	flag.StringVar(&c.file, "questions", "", "ask the questions in this `file`, one a line (default: a built-in mix)")
+	flag.BoolVar(&c.unique, "unique", false, "make every request's question distinct (with filler words the bot ignores), so no answer comes from the server's cache")
 	flag.Float64Var(&c.minRate, "min-rate", 0, "exit 1 if fewer answers a second than this")
 	flag.DurationVar(&c.maxP99, "max-p99", 0, "exit 1 if the 99th percentile latency is over this")
 	flag.Parse()
@@ -97,6 +99,9 @@ func run(ctx context.Context, c config, out io.Writer) (bool, error) {
 		if qs, err = readLines(c.file); err != nil {
 			return false, err
 		}
+	}
+	if c.unique {
+		qs = uniqueVariants(qs)
 	}
 	bodies := make([][]byte, len(qs))
 	for i, q := range qs {
@@ -293,4 +298,20 @@ func readLines(path string) ([]string, error) {
 		return nil, fmt.Errorf("%s: no questions", path)
 	}
 	return out, nil
+}
+
+// uniqueVariants returns each question many times, each time after a
+// different run of filler words ("hey so btw ..."), which the bot gives no
+// weight: the same answers, but far more distinct questions than the
+// server's answer cache holds.
+func uniqueVariants(qs []string) []string {
+	filler := []string{"hey", "so", "ok", "yo", "btw", "hmm", "tbh", "ngl", "pls", "lol"}
+	out := make([]string, 0, len(qs)*1000)
+	for n := range 1000 {
+		prefix := filler[n/100] + " " + filler[n/10%10] + " " + filler[n%10]
+		for _, q := range qs {
+			out = append(out, prefix+" "+q)
+		}
+	}
+	return out
 }
