@@ -13,7 +13,7 @@ import (
 
 func runKB(ctx context.Context, c cli) error {
 	if len(c.args) == 0 {
-		return usagef("want a subcommand: lint [DIR], list, show ID")
+		return usagef("want a subcommand: lint [DIR], list, show ID, gaps [--since 7d]")
 	}
 	sub, c2 := c.args[0], c
 	c2.args = c.args[1:]
@@ -27,7 +27,7 @@ func runKB(ctx context.Context, c cli) error {
 	case "gaps":
 		return runKBGaps(ctx, c2)
 	}
-	return usagef("unknown subcommand %q: want lint, list or show", sub)
+	return usagef("unknown subcommand %q: want lint, list, show or gaps", sub)
 }
 
 // runKBLint checks a knowledge base and prints every problem with its file

@@ -61,7 +61,7 @@ func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(fo
 func commands() map[string]command {
 	return map[string]command{
 		"ask":     {"answer a question (or questions from stdin with --json)", runAsk},
-		"kb":      {"lint, list or show knowledge base entries", runKB},
+		"kb":      {"lint, list or show knowledge base entries; list the gaps readers hit", runKB},
 		"eval":    {"score the bot on a file of labelled questions", runEval},
 		"serve":   {"serve the JSON API, the web page, metrics and the chat platforms", runServe},
 		"slack":   {"print the Slack app manifest to create the app from", runSlack},
