@@ -2,11 +2,11 @@ package knowledge
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"sort"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2"
@@ -15,7 +15,6 @@ import (
 	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/blevesearch/bleve/v2/mapping"
 	"github.com/blevesearch/bleve/v2/search/query"
-	index "github.com/blevesearch/bleve_index_api"
 	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/explainerbot/explainer/knowledge/english"
@@ -59,23 +58,22 @@ type Index struct {
 	rewriter  *phraseRewriter
 	synonym   map[string]string          // analyzed term -> its group's analyzed canonical term
 	df        map[string]int             // canonical term -> entries containing it
-	surface   map[string]string          // analyzed term -> a word that analyzes to it
 	filler    map[string]bool            // analyzed terms that carry no meaning
 	terms     []map[string]bool          // per entry: its terms, true where the term is in how it is asked or its lead
 	words     []string                   // every word of the KB's questions and titles, lowercased and sorted, for completion
 	wordCount map[string]int             // how often each is used
 	position  map[string]int             // entry id -> index in kb.entries
-	fixes     *lru.Cache[string, string] // unknown term -> its correction ("" for none)
-	topical   map[string]bool            // terms in how some entry is asked, or its lead
+	fixes     *lru.Cache[string, string] // typed word -> its correction ("" for none)
+	speller   *speller                   // reads typos as the story's words
 }
 
 // Term is one meaningful word of a searched question.
 type Term struct {
-	Term      string  `json:"term"`      // as analyzed (stemmed)
-	Word      string  `json:"word"`      // as typed
-	Weight    float64 `json:"weight"`    // how much it tells, from how rare it is in the KB
-	Known     bool    `json:"known"`     // the KB uses it (or a synonym)
-	Corrected string  `json:"corrected"` // the KB term a typo was read as, if any
+	Term   string  `json:"term"`           // as analyzed (stemmed)
+	Word   string  `json:"word"`           // as typed
+	Weight float64 `json:"weight"`         // how much it tells, from how rare it is in the KB
+	Known  bool    `json:"known"`          // the KB uses it (or a synonym)
+	Typo   string  `json:"typo,omitempty"` // what was typed, when Word is the typo's fix
 	// Everyday marks common English ("believable", "market"): it may only
 	// be the reader's wording, so it weighs less than a name ("bitcoin",
 	// "Paris", "Jevons"), which says what the question is about.
@@ -125,9 +123,7 @@ func NewIndex(kb *KB) (*Index, error) {
 		rewriter: newPhraseRewriter(),
 		synonym:  make(map[string]string),
 		df:       make(map[string]int),
-		surface:  make(map[string]string),
 		filler:   make(map[string]bool),
-		topical:  make(map[string]bool),
 		position: make(map[string]int, len(kb.entries)),
 	}
 	ix.fixes, _ = lru.New[string, string](fixCacheSize)
@@ -159,21 +155,18 @@ func NewIndex(kb *KB) (*Index, error) {
 			for _, tk := range ix.analyze(part) {
 				t := ix.canonical(tk.term)
 				set[t] = set[t] || n == 0
-				if _, ok := ix.surface[tk.term]; !ok {
-					ix.surface[tk.term] = tk.word
-				}
 			}
 		}
-		for t, core := range set {
+		for t := range set {
 			ix.df[t]++
-			if core {
-				ix.topical[t] = true
-			}
 		}
 		ix.terms[i] = set
 	}
 	if err := idx.Batch(batch); err != nil {
 		return nil, fmt.Errorf("build search index: %w", err)
+	}
+	if ix.speller, err = newSpeller(ix.spellingWords()); err != nil {
+		return nil, err
 	}
 	ix.wordCount = make(map[string]int)
 	for _, e := range kb.entries {
@@ -323,16 +316,18 @@ func (ix *Index) KB() *KB { return ix.kb }
 func (ix *Index) Rewrite(text string) string { return ix.rewriter.rewrite(text) }
 
 // Close releases the index.
-func (ix *Index) Close() error { return ix.bleve.Close() }
+func (ix *Index) Close() error {
+	return errors.Join(ix.bleve.Close(), ix.speller.close())
+}
 
 // Search finds the entries that best answer text, at most limit of them.
 // Typos in words the KB does not know are read as the nearest word it knows.
 func (ix *Index) Search(ctx context.Context, text string, limit int) (Result, error) {
+	text, fixed := ix.fixTypos(text)
 	text = ix.rewriter.rewrite(text)
 	res := Result{Query: text}
 	tokens := ix.analyze(text)
 	seen := make(map[string]bool, len(tokens))
-	var corrections []string
 	for _, tk := range tokens {
 		if len(res.Terms) == maxQueryTerms {
 			break
@@ -347,14 +342,13 @@ func (ix *Index) Search(ctx context.Context, text string, limit int) (Result, er
 			}
 			continue
 		}
-		if ix.df[canon] > 0 {
+		switch {
+		case ix.df[canon] > 0:
 			t.Known = true
 			t.Everyday = english.IsWord(plainWord(tk.word))
-		} else if english.IsWord(plainWord(tk.word)) {
+			t.Typo = fixed[plainWord(tk.word)]
+		case english.IsWord(plainWord(tk.word)):
 			t.Everyday = true // a real word the KB does not use: not a typo
-		} else if fix, ok := ix.correct(tk.term); ok {
-			t.Corrected, t.Known, canon = fix, true, ix.canonical(fix)
-			corrections = append(corrections, ix.surface[fix])
 		}
 		if seen[canon] {
 			continue
@@ -365,9 +359,6 @@ func (ix *Index) Search(ctx context.Context, text string, limit int) (Result, er
 	}
 	if len(res.Terms) == 0 {
 		return res, nil
-	}
-	if len(corrections) > 0 {
-		res.Query = text + " " + strings.Join(corrections, " ")
 	}
 
 	// The terms are analyzed already: search them as terms in each field
@@ -382,9 +373,6 @@ func (ix *Index) Search(ctx context.Context, text string, limit int) (Result, er
 			continue
 		}
 		term := t.Term
-		if t.Corrected != "" {
-			term = t.Corrected
-		}
 		a := query.NewTermQuery(term)
 		a.SetField(fieldAsk)
 		a.SetBoost(askBoost)
@@ -412,11 +400,7 @@ func (ix *Index) Search(ctx context.Context, text string, limit int) (Result, er
 		hit := Hit{Entry: ix.kb.entries[pos], Score: h.Score, Covers: make([]bool, len(res.Terms))}
 		var covered float64
 		for i, t := range res.Terms {
-			c := t.Term
-			if t.Corrected != "" {
-				c = t.Corrected
-			}
-			if core, ok := ix.terms[pos][ix.canonical(c)]; ok {
+			if core, ok := ix.terms[pos][ix.canonical(t.Term)]; ok {
 				hit.Covers[i] = true
 				if core {
 					covered += t.Weight
@@ -443,7 +427,7 @@ func (ix *Index) commonTerms(terms []Term) []bool {
 		if t.Weight == 0 || !t.Known {
 			continue
 		}
-		df := ix.df[ix.canonical(t.fixed())]
+		df := ix.df[ix.canonical(t.Term)]
 		if df > limit {
 			out[i] = true
 		} else {
@@ -457,14 +441,6 @@ func (ix *Index) commonTerms(terms []Term) []bool {
 		out[rarest] = false
 	}
 	return out
-}
-
-// fixed is the term as searched: its correction, if any.
-func (t Term) fixed() string {
-	if t.Corrected != "" {
-		return t.Corrected
-	}
-	return t.Term
 }
 
 // weight is how much a term tells about what is asked. It starts from the
@@ -487,7 +463,7 @@ func (ix *Index) weight(canon string, t Term) float64 {
 	df := float64(ix.df[canon])
 	w := math.Log(1 + (n-df+0.5)/(df+0.5))
 	switch {
-	case t.Corrected != "":
+	case t.Typo != "":
 		w *= correctedWeight
 	case t.Everyday || isNumber(t.Word):
 		w = min(w, everydayWeight)
@@ -510,76 +486,70 @@ func plainWord(w string) string {
 	return w
 }
 
-// correct finds the KB term nearest to an unknown one: a swap of two
-// neighbouring letters, or bleve's fuzzy dictionary (one edit for short
-// words, two for long), keeping the first letter. Words with digits (A100,
-// H20) are names, never typos.
-func (ix *Index) correct(term string) (string, bool) {
-	if len(term) < 4 || strings.IndexFunc(term, func(r rune) bool { return !unicode.IsLetter(r) }) >= 0 {
-		return "", false
-	}
-	if fix, ok := ix.fixes.Get(term); ok {
-		return fix, fix != ""
-	}
-	fix := ix.nearest(term)
-	ix.fixes.Add(term, fix)
-	return fix, fix != ""
-}
-
-// nearest looks an unknown term up: a swap of two letters, else bleve's
-// Levenshtein automaton over the index dictionaries. Only topical terms (in
-// how some entry is asked, or its lead) are candidates: a typo is a reader
-// aiming at the story's words, not at a word that happens to sit in some
-// entry's details.
-func (ix *Index) nearest(term string) string {
-	b := []byte(term)
-	for i := 0; i+1 < len(b); i++ {
-		b[i], b[i+1] = b[i+1], b[i]
-		if ix.topical[ix.canonical(string(b))] {
-			return string(b)
-		}
-		b[i], b[i+1] = b[i+1], b[i]
-	}
-	fuzz := 1
-	if len(term) >= 8 {
-		fuzz = 2
-	}
-	adv, err := ix.bleve.Advanced()
-	if err != nil {
-		return ""
-	}
-	r, err := adv.Reader()
-	if err != nil {
-		return ""
-	}
-	defer r.Close()
-	fr, ok := r.(index.IndexReaderFuzzy)
-	if !ok {
-		return ""
-	}
-	best, bestDist, bestDF := "", fuzz+1, 0
-	for _, f := range []string{fieldAsk, fieldText} {
-		dict, auto, err := fr.FieldDictFuzzyAutomaton(f, term, fuzz, term[:1])
-		if err != nil {
+// fixTypos replaces the words of text that look like typos with the story's
+// words they most likely meant ("deepsek" -> "deepseek", "sanctons" ->
+// "sanctions") and returns the text with a map from each fixed word to the
+// typed one. Fixing the typed words, before the vocabulary and the analyzer,
+// also fixes synonyms and words whose stems differ from their typos.
+func (ix *Index) fixTypos(text string) (string, map[string]string) {
+	var b strings.Builder
+	var fixed map[string]string
+	last := 0
+	for _, w := range splitWords(text) {
+		key := plainWord(w.key)
+		if !ix.speller.mayBeTypo(key) {
 			continue
 		}
-		for de, err := dict.Next(); err == nil && de != nil; de, err = dict.Next() {
-			ok, dist := auto.MatchAndDistance(de.Term)
-			d := int(dist)
-			df := ix.df[ix.canonical(de.Term)]
-			if !ok || !ix.topical[ix.canonical(de.Term)] {
-				continue
-			}
-			if df == 0 {
-				continue
-			}
-			if d < bestDist || (d == bestDist && df > bestDF) || (d == bestDist && df == bestDF && de.Term < best) {
-				best, bestDist, bestDF = de.Term, d, df
+		fix, ok := ix.fixes.Get(key)
+		if !ok {
+			fix = ix.speller.nearest(key)
+			ix.fixes.Add(key, fix)
+		}
+		if fix == "" {
+			continue
+		}
+		if fixed == nil {
+			fixed = make(map[string]string)
+		}
+		fixed[fix] = key
+		b.WriteString(text[last:w.start])
+		b.WriteString(fix)
+		last = w.start + len(key)
+	}
+	if fixed == nil {
+		return text, nil
+	}
+	b.WriteString(text[last:])
+	return b.String(), fixed
+}
+
+// spellingWords returns the words typos are read as (those of how entries
+// are asked, their leads, and the vocabulary) and every word the KB uses.
+func (ix *Index) spellingWords() (topical, known map[string]bool) {
+	topical, known = make(map[string]bool), make(map[string]bool)
+	add := func(set map[string]bool, texts ...string) {
+		for _, t := range texts {
+			for _, w := range splitWords(t) {
+				set[plainWord(w.key)] = true
 			}
 		}
-		dict.Close()
 	}
-	return best
+	for _, e := range ix.kb.entries {
+		ask, text := ix.fields(e)
+		add(topical, ask, e.Lead)
+		add(known, ask, text)
+	}
+	for _, g := range ix.kb.vocab.Synonyms {
+		add(topical, g...)
+	}
+	for _, ent := range ix.kb.vocab.Entities {
+		add(topical, ent.Name)
+		add(topical, ent.Aliases...)
+	}
+	for w := range topical {
+		known[w] = true
+	}
+	return topical, known
 }
 
 // Complete returns up to n words of the KB's questions and titles that

@@ -125,8 +125,8 @@ func printSearch(ctx context.Context, c cli, ix *knowledge.Index, question strin
 	for _, t := range res.Terms {
 		note := ""
 		switch {
-		case t.Corrected != "":
-			note = "→" + t.Corrected
+		case t.Typo != "":
+			note = " typed " + t.Typo
 		case t.Everyday:
 			note = " everyday"
 		case !t.Known:
