@@ -42,6 +42,7 @@ func intentRules() []intentRule {
 			`|\b(?:which|what)\s+(?:stocks?|shares|gpu|graphics card|laptop|chip|pc)\s+should (?:i|we)\b` +
 			`|\b(?:recomm?end|suggest)\s+(?:me\s+)?(?:a|an|some)?\s*(?:\w+\s+)?(?:stock|stocks|gpu|gpus|graphics card|laptop|laptops|pc|computer|chip|chips|broker)\b` +
 			`|\b(?:better|good|great|bad|smart|safe|best)\s+(?:buy|investment|bet|stock to buy)\b|\bbuying opportunity\b|\bbuy(?:ing)? (?:more|some|the stock|shares)\b` +
+			`|\b(?:best|cheapest|good|better)\s+(?:\w+\s+)?(?:gpu|gpus|graphics cards?|laptops?|pcs?|computers?|cpus?|phones?|stocks?)\s+(?:for|to)\b` +
 			`|\bwill\s+\w+(?:\s+\w+)?\s+(?:stock|shares)\s+(?:go up|go down|rise|fall|recover|rebound|bounce back)\b`)},
 		{ReasonLive, []string{"today", "tonight", "tomorrow", "now", "rn", "currently", "moment", "this ", "live", "real", "latest", "as of", "yesterday", "weather", "forecast", "trading at", "worth", "at right", "news", "update", "development", "headlines", "new"}, regexp.MustCompile(`(?i)\b` + live + `\b.{0,40}\b` + now + `\b` +
 			`|\b` + now + `\b.{0,30}\b` + live + `\b` +

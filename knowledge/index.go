@@ -455,8 +455,9 @@ func (ix *Index) commonTerms(terms []Term) []bool {
 //   - a short unknown token (up to three letters: "wat", "mkt", "rn") is
 //     more likely chat shorthand than a name, and weighs as everyday, unless
 //     it has a digit ("R2", "H20"): that is a model or product name;
-//   - a bare number ("2022", "17") weighs as everyday: on its own it says
-//     little about what is asked;
+//   - a bare number ("17", "20") weighs as everyday: on its own it says
+//     little about what is asked, except a year the KB never mentions
+//     ("who won in 2022?"), which names a time it does not cover;
 //   - a typo read as a KB word weighs a little less than the word typed right.
 func (ix *Index) weight(canon string, t Term) float64 {
 	n := float64(len(ix.kb.entries))
@@ -465,7 +466,7 @@ func (ix *Index) weight(canon string, t Term) float64 {
 	switch {
 	case t.Typo != "":
 		w *= correctedWeight
-	case t.Everyday || isNumber(t.Word):
+	case t.Everyday || (isNumber(t.Word) && !(isYear(t.Word) && !t.Known)):
 		w = min(w, everydayWeight)
 	case !t.Known && utf8.RuneCountInString(t.Word) <= 3 && !strings.ContainsAny(t.Word, "0123456789"):
 		w = everydayWeight
@@ -476,6 +477,11 @@ func (ix *Index) weight(canon string, t Term) float64 {
 // isNumber reports whether a word is digits, with separators.
 func isNumber(w string) bool {
 	return w != "" && strings.Trim(w, "0123456789.,") == ""
+}
+
+// isYear reports whether a word is a year such as 2023.
+func isYear(w string) bool {
+	return len(w) == 4 && isNumber(w) && (strings.HasPrefix(w, "19") || strings.HasPrefix(w, "20"))
 }
 
 // plainWord is a typed word without a possessive ending.
