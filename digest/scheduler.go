@@ -146,11 +146,11 @@ type Event struct {
 
 // Scheduler posts the daily digest to every subscription.
 type Scheduler struct {
-	cfg   Config
-	log   *slog.Logger
-	clock clockwork.Clock
-	owner string
-	cron  gocron.Scheduler
+	cfg      Config
+	log      *slog.Logger
+	clock    clockwork.Clock
+	cron     gocron.Scheduler
+	delivery *delivery
 
 	mu       sync.Mutex
 	subs     map[subKey]*entry
@@ -186,18 +186,6 @@ func NewScheduler(cfg Config) (*Scheduler, error) {
 	if cfg.CatchUp < 0 {
 		return nil, errors.New("digest scheduler: CatchUp must not be negative")
 	}
-	if cfg.MaxFailures <= 0 {
-		cfg.MaxFailures = DefaultMaxFailures
-	}
-	if cfg.MaxAttempts <= 0 {
-		cfg.MaxAttempts = DefaultMaxAttempts
-	}
-	if cfg.Backoff <= 0 {
-		cfg.Backoff = DefaultBackoff
-	}
-	if cfg.Lease <= 0 {
-		cfg.Lease = DefaultLease
-	}
 	if cfg.Sweep == 0 {
 		cfg.Sweep = DefaultSweep
 	}
@@ -217,11 +205,10 @@ func NewScheduler(cfg Config) (*Scheduler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("digest scheduler: %w", err)
 	}
-	return &Scheduler{
+	s := &Scheduler{
 		cfg:      cfg,
 		log:      log,
 		clock:    cfg.Clock,
-		owner:    newOwner(),
 		cron:     cron,
 		subs:     make(map[subKey]*entry),
 		inflight: make(map[store.DigestKey]chan struct{}),
@@ -229,7 +216,14 @@ func NewScheduler(cfg Config) (*Scheduler, error) {
 		wait:     make(map[store.DigestKey]time.Time),
 		warned:   make(map[string]bool),
 		cache:    make(map[Date]Digest),
-	}, nil
+	}
+	s.delivery = newDelivery(delivery{
+		store: cfg.Store, clock: cfg.Clock, catchUp: cfg.CatchUp,
+		maxAttempts: cfg.MaxAttempts, backoff: cfg.Backoff, lease: cfg.Lease, maxFailures: cfg.MaxFailures,
+		what: "digest", period: "today",
+		ledger: s, pause: s.pause, onEvent: cfg.Observe,
+	})
+	return s, nil
 }
 
 func newOwner() string {
@@ -529,151 +523,37 @@ func (s *Scheduler) deliver(ctx context.Context, e entry, now time.Time) {
 		return
 	}
 
-	if now.After(occ.Add(s.window())) {
-		_, err := s.cfg.Store.Digest(ctx, k)
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-			s.markDone(k)
-			log.Info("digest skipped: too long after its time to catch up", "due", occ, "catch_up", s.cfg.CatchUp)
-			s.observe(Event{Kind: EventMissed, Key: k, At: now})
-			return
-		case err != nil:
-			s.storeError(log, k, now, err)
-			return
-		}
-	}
-
-	c, err := s.cfg.Store.ClaimDigest(ctx, k, s.owner, now, s.cfg.Lease)
-	if err != nil {
-		s.storeError(log, k, now, err)
-		return
-	}
-	switch c.Outcome {
-	case store.Done:
-		s.markDone(k)
-		s.observe(Event{Kind: EventDone, Key: k, At: now})
-		return
-	case store.Busy, store.Later:
-		s.mu.Lock()
-		s.wait[k] = c.Until
-		s.mu.Unlock()
-		s.observe(Event{Kind: EventWaiting, Key: k, At: now, Next: c.Until})
-		return
-	}
-
-	// Claimed: post within half the lease, so that nobody takes over while
-	// this post may still land.
-	// (Real time: the post's deadline is for the network, and clockwork's
-	// fake contexts block in Err.)
-	postCtx, cancel := context.WithTimeout(ctx, s.cfg.Lease/2)
-	defer cancel()
 	key := Key(k.Platform, k.Channel, day)
-	if c.InDoubt {
-		posted, err := poster.Posted(postCtx, k.Channel, key)
-		if err != nil {
-			err = fmt.Errorf("check for an earlier post: %w", err)
-			if IsPermanent(err) {
-				s.fail(ctx, log, k, c, err)
-			} else {
-				s.temporary(ctx, log, e, k, c, occ, err)
+	s.delivery.deliver(ctx, item{
+		key:  k,
+		due:  occ,
+		next: day.AddDays(1).At(e.hour, e.minute, e.loc),
+		log:  log,
+		posted: func(ctx context.Context) (bool, error) {
+			return poster.Posted(ctx, k.Channel, key)
+		},
+		post: func(ctx context.Context) (bool, error) {
+			d, err := s.compose(ctx, day)
+			if err != nil {
+				return false, fmt.Errorf("compose: %w", err)
 			}
-			return
-		}
-		if posted {
-			if err := s.cfg.Store.MarkDigestSent(ctx, k, s.clock.Now()); err != nil {
-				s.storeError(log, k, now, err)
-				return
-			}
-			s.markDone(k)
-			log.Info("digest found in the channel after an interrupted attempt; not posted again", "attempt", c.Attempt)
-			s.observe(Event{Kind: EventConfirmed, Key: k, At: s.clock.Now(), Attempt: c.Attempt})
-			return
-		}
-	}
-	d, err := s.compose(postCtx, day)
-	if err != nil {
-		s.temporary(ctx, log, e, k, c, occ, fmt.Errorf("compose: %w", err))
-		return
-	}
-	err = poster.Post(postCtx, k.Channel, d, key)
-	at := s.clock.Now()
-	switch {
-	case err == nil:
-		if err := s.cfg.Store.MarkDigestSent(ctx, k, at); err != nil {
-			// The claim stays; once its lease ends it is in doubt, and the
-			// check finds this post.
-			log.Error("digest posted but not recorded as sent", "err", err)
-		}
-		s.markDone(k)
-		log.Info("digest posted", "attempt", c.Attempt)
-		s.observe(Event{Kind: EventPosted, Key: k, At: at, Attempt: c.Attempt})
-	case IsPermanent(err):
-		s.fail(ctx, log, k, c, err)
-	default:
-		s.temporary(ctx, log, e, k, c, occ, err)
-	}
+			return true, poster.Post(ctx, k.Channel, d, key)
+		},
+	}, now)
 }
 
-// window is how long after its time a day's first attempt may start.
-func (s *Scheduler) window() time.Duration { return max(s.cfg.CatchUp, grace) }
-
-// temporary schedules the next attempt after a failure that may pass, or
-// gives the day up when attempts or time have run out.
-func (s *Scheduler) temporary(ctx context.Context, log *slog.Logger, e entry, k store.DigestKey, c store.Claim, occ time.Time, cause error) {
-	now := s.clock.Now()
-	if c.Attempt >= s.cfg.MaxAttempts {
-		s.fail(ctx, log, k, c, fmt.Errorf("gave up after %d attempts: %w", c.Attempt, cause))
-		return
-	}
-	delay := s.cfg.Backoff << (c.Attempt - 1)
-	if delay > maxBackoff || delay <= 0 {
-		delay = maxBackoff
-	}
-	var ra *RetryAfterError
-	if errors.As(cause, &ra) && ra.After > delay {
-		delay = ra.After
-	}
-	next := now.Add(delay)
-	nextDay, _ := ParseDate(k.Day)
-	if !next.Before(nextDay.AddDays(1).At(e.hour, e.minute, e.loc)) {
-		s.fail(ctx, log, k, c, fmt.Errorf("no time left today to retry: %w", cause))
-		return
-	}
-	if err := s.cfg.Store.RetryDigest(ctx, k, s.owner, now, next, cause.Error()); err != nil {
-		s.storeError(log, k, now, err)
-		return
-	}
+// waitUntil keeps k from being tried again before t.
+func (s *Scheduler) waitUntil(k store.DigestKey, t time.Time) {
 	s.mu.Lock()
-	s.wait[k] = next
+	s.wait[k] = t
 	s.mu.Unlock()
-	log.Warn("digest post failed; will retry", "attempt", c.Attempt, "retry_at", next, "err", cause)
-	s.observe(Event{Kind: EventRetrying, Key: k, At: now, Attempt: c.Attempt, Next: next, Err: cause})
 }
 
-// fail gives the day up and pauses the subscription after too many.
-func (s *Scheduler) fail(ctx context.Context, log *slog.Logger, k store.DigestKey, c store.Claim, cause error) {
-	now := s.clock.Now()
-	f, err := s.cfg.Store.FailDigest(ctx, k, now, cause.Error(), s.cfg.MaxFailures)
-	if err != nil {
-		s.storeError(log, k, now, err)
-		return
-	}
-	s.markDone(k)
-	log.Warn("digest not posted today", "attempt", c.Attempt, "failed_days", f.Failures, "permanent", IsPermanent(cause), "err", cause)
-	s.observe(Event{Kind: EventFailed, Key: k, At: now, Attempt: c.Attempt, Err: cause})
-	if f.Paused {
-		s.mu.Lock()
-		s.unscheduleLocked(subKey{k.Platform, k.Channel})
-		s.mu.Unlock()
-		log.Error("digest subscription paused after failing days in a row; subscribe the channel again to resume",
-			"failed_days", f.Failures, "err", cause)
-		s.observe(Event{Kind: EventPaused, Key: k, At: now, Err: cause})
-	}
-}
-
-func (s *Scheduler) storeError(log *slog.Logger, k store.DigestKey, now time.Time, err error) {
-	log.Error("digest store", "err", err)
-	s.observe(Event{Kind: EventError, Key: k, At: now, Err: err})
+// pause unschedules the subscription of k, paused in the store.
+func (s *Scheduler) pause(k store.DigestKey) {
+	s.mu.Lock()
+	s.unscheduleLocked(subKey{k.Platform, k.Channel})
+	s.mu.Unlock()
 }
 
 // compose returns the digest of a date, composed once per process so that

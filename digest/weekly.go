@@ -53,18 +53,18 @@ type WeeklyConfig struct {
 
 // Weekly posts a report to one channel once a week: the curators' report
 // of the questions the knowledge base served badly. It keeps each week to
-// exactly one post the way the Scheduler keeps each day's digest: a claim
+// exactly one post with the code that keeps each day's digest: a claim
 // in the store under a key of its own (the channel id prefixed with
 // "curator:"), a check of the channel's history when an attempt was
 // interrupted, retries with backoff and a catch-up window. A week with
 // nothing to report is recorded as done without a post.
 type Weekly struct {
-	cfg   WeeklyConfig
-	log   *slog.Logger
-	clock clockwork.Clock
-	owner string
-	hour  int
-	min   int
+	cfg      WeeklyConfig
+	log      *slog.Logger
+	clock    clockwork.Clock
+	delivery *delivery
+	hour     int
+	min      int
 
 	mu   sync.Mutex // one look at a time
 	done map[store.DigestKey]bool
@@ -105,15 +105,6 @@ func NewWeekly(cfg WeeklyConfig) (*Weekly, error) {
 	if cfg.Every <= 0 {
 		cfg.Every = DefaultSweep
 	}
-	if cfg.MaxAttempts <= 0 {
-		cfg.MaxAttempts = DefaultMaxAttempts
-	}
-	if cfg.Backoff <= 0 {
-		cfg.Backoff = DefaultBackoff
-	}
-	if cfg.Lease <= 0 {
-		cfg.Lease = DefaultLease
-	}
 	if cfg.Clock == nil {
 		cfg.Clock = clockwork.NewRealClock()
 	}
@@ -122,7 +113,15 @@ func NewWeekly(cfg WeeklyConfig) (*Weekly, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	log = log.With("component", "curator report", "platform", cfg.Platform, "channel", cfg.Channel)
-	return &Weekly{cfg: cfg, log: log, clock: cfg.Clock, owner: newOwner(), hour: h, min: m, done: make(map[store.DigestKey]bool)}, nil
+	w := &Weekly{cfg: cfg, log: log, clock: cfg.Clock, hour: h, min: m, done: make(map[store.DigestKey]bool)}
+	// A failed week counts against no subscription, and pauses nothing.
+	w.delivery = newDelivery(delivery{
+		store: cfg.Store, clock: cfg.Clock, catchUp: cfg.CatchUp,
+		maxAttempts: cfg.MaxAttempts, backoff: cfg.Backoff, lease: cfg.Lease, maxFailures: 1,
+		what: "curator report", period: "this week",
+		ledger: w, onEvent: cfg.Observe,
+	})
+	return w, nil
 }
 
 // Run looks at once, then every Every, whether the week's report is due,
@@ -165,115 +164,31 @@ func (w *Weekly) look(ctx context.Context) {
 		return
 	}
 	log := w.log.With("week_of", k.Day)
-	if now.After(due.Add(max(w.cfg.CatchUp, grace))) {
-		_, err := w.cfg.Store.Digest(ctx, k)
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-			w.done[k] = true
-			log.Info("curator report skipped: too long after its time to catch up", "due", due)
-			w.observe(Event{Kind: EventMissed, Key: k, At: now})
-			return
-		case err != nil:
-			w.storeError(log, k, now, err)
-			return
-		}
-	}
-	c, err := w.cfg.Store.ClaimDigest(ctx, k, w.owner, now, w.cfg.Lease)
-	if err != nil {
-		w.storeError(log, k, now, err)
-		return
-	}
-	switch c.Outcome {
-	case store.Done:
-		w.done[k] = true
-		w.observe(Event{Kind: EventDone, Key: k, At: now})
-		return
-	case store.Busy, store.Later:
-		w.wait = c.Until
-		w.observe(Event{Kind: EventWaiting, Key: k, At: now, Next: c.Until})
-		return
-	}
-	postCtx, cancel := context.WithTimeout(ctx, w.cfg.Lease/2)
-	defer cancel()
 	key := WeeklyKey(w.cfg.Platform, w.cfg.Channel, day)
-	if c.InDoubt {
-		posted, err := w.cfg.Poster.Posted(postCtx, w.cfg.Channel, key)
-		if err != nil {
-			w.failed(ctx, log, k, c, due, fmt.Errorf("check for an earlier post: %w", err))
-			return
-		}
-		if posted {
-			w.sent(ctx, log, k, EventConfirmed, c.Attempt)
-			return
-		}
-	}
-	text, err := w.cfg.Report(postCtx, due.AddDate(0, 0, -7), due)
-	if err != nil {
-		w.failed(ctx, log, k, c, due, fmt.Errorf("write the report: %w", err))
-		return
-	}
-	if text == "" {
-		log.Info("curator report: nothing to report this week; not posted")
-		w.sent(ctx, log, k, EventDone, c.Attempt)
-		return
-	}
-	if err := w.cfg.Poster.PostText(postCtx, w.cfg.Channel, text, key); err != nil {
-		w.failed(ctx, log, k, c, due, err)
-		return
-	}
-	log.Info("curator report posted", "attempt", c.Attempt)
-	w.sent(ctx, log, k, EventPosted, c.Attempt)
-}
-
-func (w *Weekly) sent(ctx context.Context, log *slog.Logger, k store.DigestKey, kind string, attempt int) {
-	now := w.clock.Now()
-	if err := w.cfg.Store.MarkDigestSent(ctx, k, now); err != nil {
-		// The claim stays; once its lease ends it is in doubt, and the
-		// check finds the post.
-		log.Error("curator report not recorded as done", "err", err)
-	}
-	w.done[k] = true
-	w.observe(Event{Kind: kind, Key: k, At: now, Attempt: attempt})
-}
-
-// failed retries a temporary failure with backoff, within the week and
-// MaxAttempts, and gives the week up otherwise.
-func (w *Weekly) failed(ctx context.Context, log *slog.Logger, k store.DigestKey, c store.Claim, due time.Time, cause error) {
-	now := w.clock.Now()
-	if !IsPermanent(cause) && c.Attempt < w.cfg.MaxAttempts {
-		delay := min(w.cfg.Backoff<<(c.Attempt-1), maxBackoff)
-		var ra *RetryAfterError
-		if errors.As(cause, &ra) && ra.After > delay {
-			delay = ra.After
-		}
-		next := now.Add(delay)
-		if next.Before(due.AddDate(0, 0, 7)) {
-			if err := w.cfg.Store.RetryDigest(ctx, k, w.owner, now, next, cause.Error()); err != nil {
-				w.storeError(log, k, now, err)
-				return
+	w.delivery.deliver(ctx, item{
+		key:  k,
+		due:  due,
+		next: due.AddDate(0, 0, 7),
+		log:  log,
+		posted: func(ctx context.Context) (bool, error) {
+			return w.cfg.Poster.Posted(ctx, w.cfg.Channel, key)
+		},
+		post: func(ctx context.Context) (bool, error) {
+			text, err := w.cfg.Report(ctx, due.AddDate(0, 0, -7), due)
+			if err != nil {
+				return false, fmt.Errorf("write the report: %w", err)
 			}
-			w.wait = next
-			log.Warn("curator report not posted; will retry", "attempt", c.Attempt, "retry_at", next, "err", cause)
-			w.observe(Event{Kind: EventRetrying, Key: k, At: now, Attempt: c.Attempt, Next: next, Err: cause})
-			return
-		}
-	}
-	if _, err := w.cfg.Store.FailDigest(ctx, k, now, cause.Error(), 1); err != nil {
-		w.storeError(log, k, now, err)
-		return
-	}
-	w.done[k] = true
-	log.Error("curator report not posted this week", "attempt", c.Attempt, "permanent", IsPermanent(cause), "err", cause)
-	w.observe(Event{Kind: EventFailed, Key: k, At: now, Attempt: c.Attempt, Err: cause})
+			if text == "" {
+				log.Info("curator report: nothing to report this week; not posted")
+				return false, nil
+			}
+			return true, w.cfg.Poster.PostText(ctx, w.cfg.Channel, text, key)
+		},
+	}, now)
 }
 
-func (w *Weekly) storeError(log *slog.Logger, k store.DigestKey, now time.Time, err error) {
-	log.Error("curator report: store", "err", err)
-	w.observe(Event{Kind: EventError, Key: k, At: now, Err: err})
-}
+// markDone and waitUntil keep the ledger of the delivery, which runs
+// with w.mu held (by look).
+func (w *Weekly) markDone(k store.DigestKey) { w.done[k] = true }
 
-func (w *Weekly) observe(e Event) {
-	if w.cfg.Observe != nil {
-		w.cfg.Observe(e)
-	}
-}
+func (w *Weekly) waitUntil(_ store.DigestKey, t time.Time) { w.wait = t }

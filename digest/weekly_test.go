@@ -227,3 +227,35 @@ func TestWeeklyInterruptedPost(t *testing.T) {
 		t.Errorf("posts %v, events %s; want the one post confirmed", got, r.kinds())
 	}
 }
+
+// A report whose posts keep failing for now is given up for the week after
+// MaxAttempts, as a day's digest is, and not tried again that week.
+func TestWeeklyGivesUpAfterMaxAttempts(t *testing.T) {
+	ctx := context.Background()
+	r := newWeeklyRig(t, utc("2025-01-27T08:00:00Z"))
+	r.poster.fail = []error{errors.New("502"), errors.New("502"), errors.New("502")}
+	w, err := digest.NewWeekly(digest.WeeklyConfig{
+		Store: r.store, Poster: r.poster, Platform: "slack", Channel: "CCURATORS",
+		Weekday: time.Monday, Zone: berlin(t), Clock: r.clock, MaxAttempts: 3, Backoff: time.Minute,
+		Report: func(context.Context, time.Time, time.Time) (string, error) { return "3 declined", nil },
+		Observe: func(e digest.Event) {
+			r.mu.Lock()
+			r.events = append(r.events, e)
+			r.mu.Unlock()
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 10 {
+		digest.Look(ctx, w)
+		r.clock.Advance(time.Minute)
+	}
+	if r.poster.tries != 3 || r.kinds() != "retrying,retrying,failed" {
+		t.Fatalf("%d tries, events %s; want 3 tries, then the week given up", r.poster.tries, r.kinds())
+	}
+	rec, err := r.store.Digest(ctx, store.DigestKey{Platform: "slack", Channel: "curator:CCURATORS", Day: "2025-01-27"})
+	if err != nil || rec.State != store.StateFailed || rec.Attempts != 3 || !strings.HasPrefix(rec.Error, "gave up after 3 attempts: 502") {
+		t.Errorf("record %+v %v, want failed after 3 attempts", rec, err)
+	}
+}
