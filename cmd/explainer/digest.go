@@ -38,40 +38,6 @@ func runDigest(ctx context.Context, c cli) error {
 	return runDigestPrint(ctx, c)
 }
 
-// digestSettings reads the settings the digest commands use from the
-// environment and the env file: a half-configured Slack or Discord does
-// not stop them.
-func digestSettings(c cli, envFile string, explicit bool) (config.Config, error) {
-	all, _, err := readEnviron(envFile, explicit, c.env)
-	if err != nil {
-		return config.Config{}, err
-	}
-	environ := make(map[string]string)
-	for name, v := range all {
-		if strings.HasPrefix(name, "EXPLAINER_") || strings.HasPrefix(name, "LOG_") {
-			environ[name] = v
-		}
-	}
-	return config.Load(environ)
-}
-
-// settingsFlags are the flags every digest command has.
-type settingsFlags struct {
-	envFile string
-	fs      *flag.FlagSet
-}
-
-func (s *settingsFlags) register(fs *flag.FlagSet) {
-	s.fs = fs
-	fs.StringVar(&s.envFile, "env-file", ".env", "read settings from this `file` when it exists; the environment wins")
-}
-
-func (s *settingsFlags) load(c cli) (config.Config, error) {
-	explicit := false
-	s.fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "env-file" })
-	return digestSettings(c, s.envFile, explicit)
-}
-
 func openStore(ctx context.Context, cfg config.Config, c cli) (*store.Store, error) {
 	return store.Open(ctx, cfg.DBPath, store.Options{LogUsers: cfg.LogUsers, Logger: newLogger(cfg, c.stderr)})
 }
@@ -166,12 +132,8 @@ func runDigestSubscribe(ctx context.Context, c cli) error {
 	tz := fs.String("tz", "", "the time `zone` of --at, such as Europe/Berlin (default EXPLAINER_TZ)")
 	var s settingsFlags
 	s.register(fs)
-	args, err := parseFlags(fs, c.args)
-	if err != nil {
+	if err := parseOnlyFlags(fs, c.args); err != nil {
 		return err
-	}
-	if len(args) > 0 {
-		return usagef("unexpected argument %q", args[0])
 	}
 	if err := ch.check(); err != nil {
 		return err
@@ -215,12 +177,8 @@ func runDigestUnsubscribe(ctx context.Context, c cli) error {
 	ch.register(fs)
 	var s settingsFlags
 	s.register(fs)
-	args, err := parseFlags(fs, c.args)
-	if err != nil {
+	if err := parseOnlyFlags(fs, c.args); err != nil {
 		return err
-	}
-	if len(args) > 0 {
-		return usagef("unexpected argument %q", args[0])
 	}
 	if err := ch.check(); err != nil {
 		return err
@@ -247,12 +205,8 @@ func runDigestList(ctx context.Context, c cli) error {
 	fs := newFlagSet("digest list", "digest list", c.stderr)
 	var s settingsFlags
 	s.register(fs)
-	args, err := parseFlags(fs, c.args)
-	if err != nil {
+	if err := parseOnlyFlags(fs, c.args); err != nil {
 		return err
-	}
-	if len(args) > 0 {
-		return usagef("unexpected argument %q", args[0])
 	}
 	cfg, err := s.load(c)
 	if err != nil {

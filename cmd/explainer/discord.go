@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"strings"
 
@@ -11,7 +10,6 @@ import (
 
 	"github.com/explainerbot/explainer/adapters/discord"
 	"github.com/explainerbot/explainer/bot"
-	"github.com/explainerbot/explainer/config"
 	"github.com/explainerbot/explainer/live"
 	"github.com/explainerbot/explainer/metrics"
 )
@@ -86,29 +84,20 @@ in one server (guild) with --guild or DISCORD_GUILD_ID, where they appear at
 once, else globally. Needs DISCORD_BOT_TOKEN and DISCORD_APP_ID.`, c.stderr)
 	guild := fs.String("guild", "", "register in this server `ID` only (default DISCORD_GUILD_ID)")
 	global := fs.Bool("global", false, "register globally even when DISCORD_GUILD_ID is set")
-	envFile := fs.String("env-file", ".env", "read settings from this `file` when it exists; the environment wins")
-	args, err := parseFlags(fs, c.args[1:])
-	if err != nil {
+	var set settingsFlags
+	set.register(fs)
+	if err := parseOnlyFlags(fs, c.args[1:]); err != nil {
 		return err
-	}
-	if len(args) > 0 {
-		return usagef("unexpected argument %q", args[0])
 	}
 	if *global && *guild != "" {
 		return usagef("--guild and --global exclude each other")
 	}
-	explicit := false
-	fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "env-file" })
-	environ, _, err := readEnviron(*envFile, explicit, c.env)
+	environ, _, err := set.read(c)
 	if err != nil {
 		return err
 	}
-	cfg, err := config.Load(environ)
+	cfg, err := loadSettings(environ)
 	if err != nil {
-		var ce *config.Error
-		if errors.As(err, &ce) {
-			return fmt.Errorf("%d problem(s) with the settings:\n  %s", len(ce.Problems), strings.Join(ce.Problems, "\n  "))
-		}
 		return err
 	}
 	if cfg.DiscordBotToken == "" {

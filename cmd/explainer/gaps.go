@@ -24,12 +24,8 @@ func runKBGaps(ctx context.Context, c cli) error {
 	asJSON := fset.Bool("json", false, "print the groups as JSON")
 	var s settingsFlags
 	s.register(fset)
-	args, err := parseFlags(fset, c.args)
-	if err != nil {
+	if err := parseOnlyFlags(fset, c.args); err != nil {
 		return err
-	}
-	if len(args) > 0 {
-		return usagef("unexpected argument %q", args[0])
 	}
 	age, err := parseAge(*since)
 	if err != nil {

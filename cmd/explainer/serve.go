@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,14 +12,12 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 
-	"github.com/joho/godotenv"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -106,7 +103,8 @@ settings are present. Settings come from the environment and the env file
 (the environment wins); see .env.example.`, c.stderr)
 	var k kbFlags
 	k.register(fs, c.env)
-	envFile := fs.String("env-file", ".env", "read settings from this `file` when it exists; the environment wins")
+	var set settingsFlags
+	set.register(fs)
 	pprofAddr := fs.String("pprof", "", "serve Go profiles (net/http/pprof) on this separate `address`, e.g. 127.0.0.1:6060; keep it private")
 	args, err := parseFlags(fs, c.args)
 	if err != nil {
@@ -115,19 +113,13 @@ settings are present. Settings come from the environment and the env file
 	if len(args) > 0 {
 		return usagef("serve takes no arguments, got %q", strings.Join(args, " "))
 	}
-	explicit := false
-	fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "env-file" })
 
-	environ, strays, err := readEnviron(*envFile, explicit, c.env)
+	environ, strays, err := set.read(c)
 	if err != nil {
 		return err
 	}
-	cfg, err := config.Load(environ)
+	cfg, err := loadSettings(environ)
 	if err != nil {
-		var ce *config.Error
-		if errors.As(err, &ce) {
-			return fmt.Errorf("%d problem(s) with the settings:\n  %s", len(ce.Problems), strings.Join(ce.Problems, "\n  "))
-		}
 		return err
 	}
 	if k.dir != "" {
@@ -135,7 +127,7 @@ settings are present. Settings come from the environment and the env file
 	}
 	log := newLogger(cfg, c.stderr)
 	for _, name := range strays {
-		log.Warn("not a setting; ignored", "file", *envFile, "variable", name)
+		log.Warn("not a setting; ignored", "file", set.envFile, "variable", name)
 	}
 	log.Info("starting explainer", settingsAttrs(cfg)...)
 
@@ -205,35 +197,6 @@ settings are present. Settings come from the environment and the env file
 		defer stop()
 	}
 	return s.serve(ctx, ln)
-}
-
-// readEnviron returns the settings' variables from the env file, if there
-// is one, overlaid with the process environment. It also names the file's
-// variables that are not settings (typos, usually). A missing env file is
-// an error only when it was named explicitly.
-func readEnviron(path string, explicit bool, e env) (environ map[string]string, strays []string, err error) {
-	environ = make(map[string]string)
-	fromFile, err := godotenv.Read(path)
-	switch {
-	case err == nil:
-		known := config.Variables()
-		for name, v := range fromFile {
-			environ[name] = v
-			if !slices.Contains(known, name) {
-				strays = append(strays, name)
-			}
-		}
-		sort.Strings(strays)
-	case errors.Is(err, os.ErrNotExist) && !explicit:
-	default:
-		return nil, nil, fmt.Errorf("env file: %w", err)
-	}
-	for _, name := range config.Variables() {
-		if v, ok := e.lookup(name); ok {
-			environ[name] = v
-		}
-	}
-	return environ, strays, nil
 }
 
 // newLogger builds the process's one logger from LOG_FORMAT and LOG_LEVEL.

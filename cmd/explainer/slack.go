@@ -64,12 +64,8 @@ HOST/slack/commands and HOST/slack/interactivity on 'explainer serve'.`, c.stder
 	httpBase := fs.String("http", "", "public https `URL` of 'explainer serve' for HTTP mode (default: Socket Mode)")
 	asJSON := fs.Bool("json", false, "print JSON instead of YAML")
 	name := fs.String("name", "explainer", "the app's `name` in Slack")
-	args, err := parseFlags(fs, c.args[1:])
-	if err != nil {
+	if err := parseOnlyFlags(fs, c.args[1:]); err != nil {
 		return err
-	}
-	if len(args) > 0 {
-		return usagef("unexpected argument %q", args[0])
 	}
 	m, err := slack.Manifest(slack.ManifestOptions{Name: *name, HTTPBase: *httpBase})
 	if err != nil {
