@@ -81,6 +81,26 @@ func Default() (*KB, error) {
 	return LoadFS(sub, "knowledge/data")
 }
 
+// Open loads the knowledge base in dir, or the built-in one when dir is
+// empty, and builds its search index.
+func Open(dir string) (*Index, error) {
+	var kb *KB
+	var err error
+	if dir == "" {
+		kb, err = Default()
+	} else {
+		kb, err = LoadDir(dir)
+	}
+	if err != nil {
+		return nil, err
+	}
+	ix, err := NewIndex(kb)
+	if err != nil {
+		return nil, fmt.Errorf("index knowledge base: %w", err)
+	}
+	return ix, nil
+}
+
 // LoadDir loads a knowledge base from a folder on disk.
 func LoadDir(dir string) (*KB, error) {
 	st, err := os.Stat(dir)

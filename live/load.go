@@ -12,19 +12,9 @@ import (
 // an error naming each problem's file and line; lint problems are returned
 // as warnings beside a usable index.
 func Load(ctx context.Context, dir string) (*knowledge.Index, []knowledge.Problem, error) {
-	var kb *knowledge.KB
-	var err error
-	if dir == "" {
-		kb, err = knowledge.Default()
-	} else {
-		kb, err = knowledge.LoadDir(dir)
-	}
+	ix, err := knowledge.Open(dir)
 	if err != nil {
 		return nil, nil, err
-	}
-	ix, err := knowledge.NewIndex(kb)
-	if err != nil {
-		return nil, nil, fmt.Errorf("index knowledge base: %w", err)
 	}
 	warnings, err := knowledge.Lint(ctx, ix)
 	if err != nil {

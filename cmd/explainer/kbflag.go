@@ -22,25 +22,7 @@ func (k *kbFlags) register(fs *flag.FlagSet, e env) {
 
 // load reads and indexes the knowledge base.
 func (k *kbFlags) load() (*knowledge.Index, error) {
-	return loadIndex(k.dir)
-}
-
-func loadIndex(dir string) (*knowledge.Index, error) {
-	var kb *knowledge.KB
-	var err error
-	if dir == "" {
-		kb, err = knowledge.Default()
-	} else {
-		kb, err = knowledge.LoadDir(dir)
-	}
-	if err != nil {
-		return nil, err
-	}
-	ix, err := knowledge.NewIndex(kb)
-	if err != nil {
-		return nil, fmt.Errorf("index knowledge base: %w", err)
-	}
-	return ix, nil
+	return knowledge.Open(k.dir)
 }
 
 func (k *kbFlags) engine(ix *knowledge.Index) *bot.Engine {
