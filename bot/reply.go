@@ -114,14 +114,19 @@ func (p Point) Attribution() string {
 }
 
 // answerText renders an answer as plain text: the lead, the points with
-// their attribution, the sources.
+// their attribution, the sources. A fluent answer's points carry the ids its
+// lead cites: "- [p1] ...".
 func answerText(a Answer) string {
 	var b strings.Builder
 	b.WriteString(a.Lead)
 	if len(a.Points) > 0 {
 		b.WriteString("\n")
-		for _, p := range a.Points {
-			fmt.Fprintf(&b, "\n- %s (%s)", p.Text, p.Attribution())
+		for i, p := range a.Points {
+			b.WriteString("\n- ")
+			if a.Fluent {
+				b.WriteString("[" + PointID(i) + "] ")
+			}
+			fmt.Fprintf(&b, "%s (%s)", p.Text, p.Attribution())
 		}
 	}
 	if refs := SourceRefs(a.Sources); len(refs) > 0 {

@@ -185,19 +185,7 @@ func (e *Engine) report(o SummaryOutcome, entries []string) {
 func fluentAnswer(a Answer, text string) Answer {
 	a.Lead = text
 	a.Fluent = true
-	var b strings.Builder
-	b.WriteString(text)
-	if len(a.Points) > 0 {
-		b.WriteString("\n")
-		for i, p := range a.Points {
-			b.WriteString("\n- [" + PointID(i) + "] " + p.Text + " (" + p.Attribution() + ")")
-		}
-	}
-	if refs := SourceRefs(a.Sources); len(refs) > 0 {
-		b.WriteString("\n\nSources: ")
-		b.WriteString(strings.Join(refs, "; "))
-	}
-	a.Text = b.String()
+	a.Text = answerText(a)
 	return a
 }
 

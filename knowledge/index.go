@@ -312,9 +312,6 @@ func (ix *Index) canonical(term string) string {
 // KB returns the knowledge base the index was built from.
 func (ix *Index) KB() *KB { return ix.kb }
 
-// Rewrite applies the vocabulary to a text, as the search does.
-func (ix *Index) Rewrite(text string) string { return ix.rewriter.rewrite(text) }
-
 // Close releases the index.
 func (ix *Index) Close() error {
 	return errors.Join(ix.bleve.Close(), ix.speller.close())
